@@ -1,0 +1,280 @@
+"""Step 5 练习：亲手实现 DPO。
+
+``solutions/train_dpo_solution.py`` 是参考答案，也是练习文件的唯一来源：
+``step5-rlhf build-exercise`` 把每个 ``### BEGIN SOLUTION`` 到 ``### END SOLUTION``
+之间的代码换成 ``raise NotImplementedError``，生成 ``exercises/train_dpo_exercise.py``。
+学生只改练习文件：把每个 TODO 里的 raise 换成自己的实现。
+
+五个 TODO 的顺序就是 DPO 训练一步的数据流：
+
+    偏好数据 ──TODO 3──▶ 一个 batch（chosen 在前，rejected 在后）
+            ──模型前向──▶ logits
+            ──TODO 2──▶ 每条回答的序列 log 概率
+            ──TODO 1──▶ DPO 损失        ──TODO 4──▶ 隐式奖励指标
+            ──TODO 5──▶ 反向传播 + 更新参数
+
+写完一个 TODO，就运行对应的检查：
+    python exercises/train_dpo_exercise.py          # 检查全部
+    step5-rlhf check 1                              # 只检查 TODO 1
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------------------
+# TODO 1: DPO 损失
+# ---------------------------------------------------------------------------
+def dpo_loss(
+    policy_chosen_log_probs,
+    policy_rejected_log_probs,
+    ref_chosen_log_probs,
+    ref_rejected_log_probs,
+    beta=0.1,
+):
+    """TODO 1：计算 DPO 损失（整个 batch 的平均值，一个标量）。
+
+    公式：
+        L = -log σ( β · [ (log π(y_w|x) - log π(y_l|x)) - (log π_ref(y_w|x) - log π_ref(y_l|x)) ] )
+
+    参数（都是形状 [B] 的张量，每个元素是一条回答的“序列 log 概率”之和）：
+        policy_chosen_log_probs:   策略模型对 chosen（好回答）的 log π(y_w|x)
+        policy_rejected_log_probs: 策略模型对 rejected（差回答）的 log π(y_l|x)
+        ref_chosen_log_probs:      参考模型（冻结）对 chosen 的 log π_ref(y_w|x)
+        ref_rejected_log_probs:    参考模型（冻结）对 rejected 的 log π_ref(y_l|x)
+        beta:                      β 温度系数，控制策略模型能偏离参考模型多远
+
+    返回：
+        标量张量（0 维），即 batch 内每条样本损失的平均值。
+
+    步骤：
+        1. 策略模型的 log ratio：  pi_logratios  = policy_chosen - policy_rejected
+        2. 参考模型的 log ratio：  ref_logratios = ref_chosen - ref_rejected
+        3. 相对改进：             logits = pi_logratios - ref_logratios
+        4. 损失：                 -logsigmoid(beta * logits)，再对 batch 取平均
+
+    提示：
+        - 用 F.logsigmoid(x)，不要写 torch.log(torch.sigmoid(x))：
+          x 很负时 sigmoid(x) 下溢成 0，log(0) = -inf，训练会出现 inf/NaN。
+        - 不要原地修改输入（例如 +=），它们还要用来计算梯度。
+    """
+    ### BEGIN SOLUTION
+    pi_logratios = policy_chosen_log_probs - policy_rejected_log_probs
+    ref_logratios = ref_chosen_log_probs - ref_rejected_log_probs
+    logits = pi_logratios - ref_logratios
+    losses = -F.logsigmoid(beta * logits)
+    return losses.mean()
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# TODO 2: 回答部分的序列 log 概率
+# ---------------------------------------------------------------------------
+def sequence_log_probs(logits, input_ids, loss_mask):
+    """TODO 2：求每条序列中“回答部分”的 log 概率之和。
+
+    参数：
+        logits:    [B, T, V]，因果语言模型在 input_ids 上前向得到的输出
+        input_ids: [B, T]，token id（提示词 + 回答 + 补齐）
+        loss_mask: [B, T]，回答 token 处为 1，提示词和补齐处为 0
+
+    返回：
+        [B] 张量：第 b 个元素 = Σ_{t≥1} loss_mask[b,t] · log_softmax(logits[b,t-1])[input_ids[b,t]]
+
+    为什么要“错一位”？
+        因果语言模型在位置 t-1 的输出，预测的是第 t 个 token。
+        所以要用 logits[:, :-1] 去给 input_ids[:, 1:] 打分，
+        loss_mask 也要相应地取 loss_mask[:, 1:]。
+
+    步骤：
+        1. 错一位：logits 取 [:, :-1, :]，标签取 input_ids[:, 1:]，掩码取 loss_mask[:, 1:]
+        2. 对最后一维做 log_softmax，得到每个位置上整张词表的 log 概率
+        3. 用 torch.gather 取出标签 token 的 log 概率，形状 [B, T-1]
+        4. 乘以掩码（提示词和补齐不算），沿时间维求和（是求和，不是平均）
+
+    提示：
+        - 用 logits.log_softmax(-1)，不要写 torch.log(torch.softmax(...))：后者会下溢成 -inf。
+        - 掩码可能是整数或布尔类型，相乘前先转成 logits 的浮点类型。
+    """
+    ### BEGIN SOLUTION
+    shifted_logits = logits[:, :-1, :]
+    labels = input_ids[:, 1:]
+    mask = loss_mask[:, 1:].to(logits.dtype)
+    token_log_probs = torch.gather(shifted_logits.log_softmax(dim=-1), 2, labels.unsqueeze(-1)).squeeze(-1)
+    return (token_log_probs * mask).sum(dim=-1)
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# TODO 3: 把偏好样本拼成一个 batch
+# ---------------------------------------------------------------------------
+def collate_preference_batch(examples, pad_token_id):
+    """TODO 3：把 B 条偏好样本拼成一个 2B 行的 batch。
+
+    参数：
+        examples:     长度为 B 的列表，每个元素是字典：
+                      {"prompt_ids": [...], "chosen_ids": [...], "rejected_ids": [...]}（token id 列表）
+        pad_token_id: 补齐用的 token id
+
+    返回：字典，三个形状都是 [2B, T] 的整数张量（T = 这批中最长的 提示词+回答 长度）：
+        "input_ids":      第 0..B-1 行是 提示词+chosen，第 B..2B-1 行是 提示词+rejected，右侧用 pad_token_id 补齐
+        "attention_mask": 真实 token 处为 1，补齐处为 0
+        "loss_mask":      只有回答 token 处为 1；提示词和补齐处为 0
+
+    为什么 chosen 和 rejected 放在同一个 batch？
+        这样模型只需前向一次就能同时得到两种回答的 log 概率（TODO 5 会用到）。
+
+    步骤：
+        1. 先按顺序排好 2B 行：所有样本的 提示词+chosen，再是所有样本的 提示词+rejected
+        2. 求最长长度 T，建三个 [2B, T] 的张量：input_ids 填 pad_token_id，两个掩码填 0
+        3. 逐行填入：input_ids 填真实 token，attention_mask 在真实 token 处置 1，
+           loss_mask 只在回答部分（从 len(prompt_ids) 开始）置 1
+    """
+    ### BEGIN SOLUTION
+    if not examples:
+        raise ValueError("examples 为空：至少需要一条偏好样本")
+    rows = [(ex["prompt_ids"], ex["chosen_ids"]) for ex in examples]
+    rows += [(ex["prompt_ids"], ex["rejected_ids"]) for ex in examples]
+    max_len = max(len(prompt) + len(response) for prompt, response in rows)
+
+    input_ids = torch.full((len(rows), max_len), pad_token_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(rows), max_len), dtype=torch.long)
+    loss_mask = torch.zeros((len(rows), max_len), dtype=torch.long)
+    for row, (prompt, response) in enumerate(rows):
+        length = len(prompt) + len(response)
+        input_ids[row, :length] = torch.tensor(list(prompt) + list(response), dtype=torch.long)
+        attention_mask[row, :length] = 1
+        loss_mask[row, len(prompt):length] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "loss_mask": loss_mask}
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# TODO 4: 隐式奖励指标（与 TRL 的 DPOTrainer 同名）
+# ---------------------------------------------------------------------------
+def dpo_metrics(
+    policy_chosen_log_probs,
+    policy_rejected_log_probs,
+    ref_chosen_log_probs,
+    ref_rejected_log_probs,
+    beta=0.1,
+):
+    """TODO 4：计算 DPO 的“隐式奖励”指标，名字与 TRL 的 DPOTrainer 一致。
+
+    DPO 里，策略模型自带一个隐式奖励：r(x, y) = β · (log π(y|x) - log π_ref(y|x))。
+
+    参数：同 TODO 1（四个 [B] 张量和 β）。
+
+    返回：字典，值都是 Python float（用 .item()），计算时不需要梯度：
+        "rewards/chosen":     β·(policy_chosen - ref_chosen) 的 batch 平均
+        "rewards/rejected":   β·(policy_rejected - ref_rejected) 的 batch 平均
+        "rewards/margins":    (chosen 奖励 - rejected 奖励) 的 batch 平均
+        "rewards/accuracies": chosen 奖励 严格大于 rejected 奖励 的样本比例（相等不算对）
+
+    步骤：
+        1. 在 torch.no_grad() 里计算两个奖励向量 chosen_rewards、rejected_rewards
+        2. 分别求平均、求差的平均、求 (chosen_rewards > rejected_rewards) 的比例
+        3. 用 .item() 转成 float 放进字典
+    """
+    ### BEGIN SOLUTION
+    with torch.no_grad():
+        chosen_rewards = beta * (policy_chosen_log_probs - ref_chosen_log_probs)
+        rejected_rewards = beta * (policy_rejected_log_probs - ref_rejected_log_probs)
+        return {
+            "rewards/chosen": chosen_rewards.mean().item(),
+            "rewards/rejected": rejected_rewards.mean().item(),
+            "rewards/margins": (chosen_rewards - rejected_rewards).mean().item(),
+            "rewards/accuracies": (chosen_rewards > rejected_rewards).float().mean().item(),
+        }
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# TODO 5: 一步 DPO 训练
+# ---------------------------------------------------------------------------
+def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, optimizer, beta=0.1):
+    """TODO 5：做一步 DPO 优化，把前四个 TODO 串起来。
+
+    参数：
+        policy:                 策略模型（因果语言模型），policy(input_ids=..., attention_mask=...).logits 是 [2B, T, V]
+        batch:                  TODO 3 的输出：input_ids / attention_mask / loss_mask，都是 [2B, T]
+        ref_chosen_log_probs:   [B]，参考模型对 chosen 的序列 log 概率（训练前算好，不需要梯度）
+        ref_rejected_log_probs: [B]，参考模型对 rejected 的序列 log 概率
+        optimizer:              优化器（例如 AdamW）
+        beta:                   β 温度系数
+
+    返回：字典 {"loss": float, 以及 TODO 4 的四个指标}
+
+    步骤：
+        1. B = ref_chosen_log_probs.shape[0]
+        2. 整个 2B batch 只前向一次：logits = policy(input_ids=..., attention_mask=...).logits
+        3. 用 TODO 2 求出 2B 个序列 log 概率；前 B 个是 chosen，后 B 个是 rejected
+        4. 用 TODO 1 求损失
+        5. optimizer.zero_grad() → loss.backward() → optimizer.step()
+        6. 用 TODO 4 求指标，与 loss.item() 一起返回
+
+    提示：不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法。
+    """
+    ### BEGIN SOLUTION
+    batch_size = ref_chosen_log_probs.shape[0]
+    logits = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    log_probs = sequence_log_probs(logits, batch["input_ids"], batch["loss_mask"])
+    policy_chosen, policy_rejected = log_probs[:batch_size], log_probs[batch_size:]
+
+    loss = dpo_loss(policy_chosen, policy_rejected, ref_chosen_log_probs, ref_rejected_log_probs, beta)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+    metrics = dpo_metrics(policy_chosen, policy_rejected, ref_chosen_log_probs, ref_rejected_log_probs, beta)
+    return {"loss": loss.item(), **metrics}
+    ### END SOLUTION
+
+
+# ---------------------------------------------------------------------------
+# 自我检查：notebook 里 importlib.reload 之后调用，或直接运行本文件
+# ---------------------------------------------------------------------------
+# 检查器在单独的子进程里运行本文件的代码，再和参考答案比较；
+# 所以要先保存文件，再运行检查。检查函数从不抛异常，只打印中文结论并返回是否通过。
+
+
+def _check(*todos):
+    from step5_rlhf.checks.student import check_file
+
+    return check_file(__file__, todos)
+
+
+def test_dpo_loss():
+    """检查 TODO 1（dpo_loss）。"""
+    return _check("dpo_loss")
+
+
+def test_sequence_log_probs():
+    """检查 TODO 2（sequence_log_probs）。"""
+    return _check("sequence_log_probs")
+
+
+def test_collate_preference_batch():
+    """检查 TODO 3（collate_preference_batch）。"""
+    return _check("collate_preference_batch")
+
+
+def test_dpo_metrics():
+    """检查 TODO 4（dpo_metrics）。"""
+    return _check("dpo_metrics")
+
+
+def test_dpo_train_step():
+    """检查 TODO 5（dpo_train_step）。"""
+    return _check("dpo_train_step")
+
+
+def run_all_checks():
+    """一次检查全部五个 TODO。"""
+    return _check()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(0 if run_all_checks() else 1)
