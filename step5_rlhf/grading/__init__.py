@@ -1,0 +1,1 @@
+"""Running untrusted submissions: a child process computes outputs, the grader compares them."""

@@ -1,0 +1,310 @@
+"""The checks tell right from wrong: every common mistake fails with its hint, every other correct way passes.
+
+Each variant is written as a student would write it and appended to the reference solution,
+so its `def` overrides the reference one. Variants for different TODOs share one file (and one
+child process) to keep the suite fast; each TODO is judged on its own.
+"""
+
+import functools
+import textwrap
+
+import pytest
+
+from step5_rlhf import paths
+from step5_rlhf.checks import check_submission
+
+# (todo, variant id, source, a phrase the hint must contain)
+MISTAKES = [
+    ("dpo_loss", "sign_flipped", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -F.logsigmoid(beta * ((pr - pc) - (rr - rc))).mean()
+""", "符号反了"),
+    ("dpo_loss", "beta_missing", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -F.logsigmoid((pc - pr) - (rc - rr)).mean()
+""", "没有乘 β"),
+    ("dpo_loss", "reference_ignored", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -F.logsigmoid(beta * (pc - pr)).mean()
+""", "参考模型"),
+    ("dpo_loss", "sum_not_mean", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -F.logsigmoid(beta * ((pc - pr) - (rc - rr))).sum()
+""", "平均"),
+    ("dpo_loss", "naive_log_sigmoid", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -torch.log(torch.sigmoid(beta * ((pc - pr) - (rc - rr)))).mean()
+""", "F.logsigmoid"),
+    ("dpo_loss", "missing_minus", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return F.logsigmoid(beta * ((pc - pr) - (rc - rr))).mean()
+""", "负号"),
+    ("dpo_loss", "detached", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    z = ((pc - pr) - (rc - rr)).detach()
+    return -F.logsigmoid(beta * z).mean()
+""", ""),
+    ("sequence_log_probs", "no_shift", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    lp = torch.gather(logits.log_softmax(-1), 2, input_ids.unsqueeze(-1)).squeeze(-1)
+    return (lp * loss_mask).sum(-1)
+""", "错一位"),
+    ("sequence_log_probs", "mask_ignored", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    lp = torch.gather(logits[:, :-1].log_softmax(-1), 2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return lp.sum(-1)
+""", "loss_mask"),
+    ("sequence_log_probs", "mean_not_sum", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    lp = torch.gather(logits[:, :-1].log_softmax(-1), 2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    m = loss_mask[:, 1:].float()
+    return (lp * m).sum(-1) / m.sum(-1)
+""", "平均"),
+    ("sequence_log_probs", "naive_log_softmax", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    p = torch.softmax(logits[:, :-1], dim=-1)
+    lp = torch.log(torch.gather(p, 2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1))
+    return (lp * loss_mask[:, 1:].to(lp.dtype)).sum(-1)
+""", "log_softmax"),
+    ("sequence_log_probs", "mask_not_shifted", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    lp = torch.gather(logits[:, :-1].log_softmax(-1), 2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return (lp * loss_mask[:, :-1].to(lp.dtype)).sum(-1)
+""", "loss_mask[:, 1:]"),
+    ("collate_preference_batch", "prompt_in_loss_mask", """
+def collate_preference_batch(examples, pad_token_id):
+    rows = [e["prompt_ids"] + e["chosen_ids"] for e in examples] + [e["prompt_ids"] + e["rejected_ids"] for e in examples]
+    T = max(map(len, rows))
+    ids = torch.tensor([r + [pad_token_id] * (T - len(r)) for r in rows])
+    att = torch.tensor([[1] * len(r) + [0] * (T - len(r)) for r in rows])
+    return {"input_ids": ids, "attention_mask": att, "loss_mask": att.clone()}
+""", "提示词"),
+    ("collate_preference_batch", "left_padding", """
+def collate_preference_batch(examples, pad_token_id):
+    rows = [(e["prompt_ids"], e["chosen_ids"]) for e in examples] + [(e["prompt_ids"], e["rejected_ids"]) for e in examples]
+    T = max(len(p) + len(r) for p, r in rows)
+    ids, att, lm = [], [], []
+    for p, r in rows:
+        pad = T - len(p) - len(r)
+        ids.append([pad_token_id] * pad + p + r)
+        att.append([0] * pad + [1] * (len(p) + len(r)))
+        lm.append([0] * (pad + len(p)) + [1] * len(r))
+    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(att), "loss_mask": torch.tensor(lm)}
+""", "右侧补齐"),
+    ("collate_preference_batch", "rejected_first", """
+def collate_preference_batch(examples, pad_token_id):
+    swapped = [{"prompt_ids": e["prompt_ids"], "chosen_ids": e["rejected_ids"], "rejected_ids": e["chosen_ids"]} for e in examples]
+    return _reference_collate(swapped, pad_token_id)
+""", "顺序反了"),
+    ("collate_preference_batch", "pad_hardcoded_zero", """
+def collate_preference_batch(examples, pad_token_id):
+    return _reference_collate(examples, 0)
+""", "pad_token_id"),
+    ("collate_preference_batch", "padding_in_loss_mask", """
+def collate_preference_batch(examples, pad_token_id):
+    batch = _reference_collate(examples, pad_token_id)
+    for i, e in enumerate(examples + examples):
+        batch["loss_mask"][i, len(e["prompt_ids"]):] = 1
+    return batch
+""", "补齐"),
+    ("dpo_metrics", "beta_missing", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    c, r = (pc - rc).detach(), (pr - rr).detach()
+    return {"rewards/chosen": c.mean().item(), "rewards/rejected": r.mean().item(),
+            "rewards/margins": (c - r).mean().item(), "rewards/accuracies": (c > r).float().mean().item()}
+""", "β"),
+    ("dpo_metrics", "not_strict", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    c, r = beta * (pc - rc).detach(), beta * (pr - rr).detach()
+    return {"rewards/chosen": c.mean().item(), "rewards/rejected": r.mean().item(),
+            "rewards/margins": (c - r).mean().item(), "rewards/accuracies": (c >= r).float().mean().item()}
+""", "严格大于"),
+    ("dpo_metrics", "tensors_not_floats", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    c, r = beta * (pc - rc).detach(), beta * (pr - rr).detach()
+    return {"rewards/chosen": c.mean(), "rewards/rejected": r.mean(),
+            "rewards/margins": (c - r).mean(), "rewards/accuracies": (c > r).float().mean()}
+""", ""),
+    ("dpo_metrics", "reference_ignored", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    c, r = beta * pc.detach(), beta * pr.detach()
+    return {"rewards/chosen": c.mean().item(), "rewards/rejected": r.mean().item(),
+            "rewards/margins": (c - r).mean().item(), "rewards/accuracies": (c > r).float().mean().item()}
+""", "参考模型"),
+    ("dpo_train_step", "no_zero_grad", """
+def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
+    B = rc.shape[0]
+    logits = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    lp = sequence_log_probs(logits, batch["input_ids"], batch["loss_mask"])
+    loss = dpo_loss(lp[:B], lp[B:], rc, rr, beta)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), **dpo_metrics(lp[:B], lp[B:], rc, rr, beta)}
+""", "zero_grad"),
+    ("dpo_train_step", "no_optimizer_step", """
+def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
+    B = rc.shape[0]
+    logits = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    lp = sequence_log_probs(logits, batch["input_ids"], batch["loss_mask"])
+    loss = dpo_loss(lp[:B], lp[B:], rc, rr, beta)
+    optimizer.zero_grad()
+    loss.backward()
+    return {"loss": loss.item(), **dpo_metrics(lp[:B], lp[B:], rc, rr, beta)}
+""", "optimizer.step"),
+    ("dpo_train_step", "two_forwards", """
+def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
+    B = rc.shape[0]
+    halves = [{k: v[:B] for k, v in batch.items()}, {k: v[B:] for k, v in batch.items()}]
+    lps = [sequence_log_probs(policy(input_ids=h["input_ids"], attention_mask=h["attention_mask"]).logits,
+                              h["input_ids"], h["loss_mask"]) for h in halves]
+    loss = dpo_loss(lps[0], lps[1], rc, rr, beta)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), **dpo_metrics(lps[0], lps[1], rc, rr, beta)}
+""", "前向"),
+    ("dpo_train_step", "swapped_halves", """
+def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
+    B = rc.shape[0]
+    logits = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    lp = sequence_log_probs(logits, batch["input_ids"], batch["loss_mask"])
+    loss = dpo_loss(lp[B:], lp[:B], rc, rr, beta)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item(), **dpo_metrics(lp[B:], lp[:B], rc, rr, beta)}
+""", ""),
+]
+
+# Correct implementations written another way: each must pass its TODO.
+ALTERNATIVES = [
+    ("dpo_loss", "softplus", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return F.softplus(-beta * ((pc - pr) - (rc - rr))).mean()
+"""),
+    ("dpo_loss", "logaddexp", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    x = beta * ((pc - rc) - (pr - rr))
+    return torch.logaddexp(torch.zeros_like(x), -x).mean()
+"""),
+    ("dpo_loss", "loop", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    losses = []
+    for i in range(pc.shape[0]):
+        z = (pc[i] - pr[i]) - (rc[i] - rr[i])
+        losses.append(-F.logsigmoid(beta * z))
+    return torch.stack(losses).sum() / len(losses)
+"""),
+    ("sequence_log_probs", "cross_entropy", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")
+    return -(nll * loss_mask[:, 1:].to(nll.dtype)).sum(dim=1)
+"""),
+    ("sequence_log_probs", "loop", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    out = []
+    for b in range(logits.shape[0]):
+        total = logits.new_zeros(())
+        for t in range(1, logits.shape[1]):
+            if loss_mask[b, t]:
+                total = total + torch.log_softmax(logits[b, t - 1], dim=-1)[input_ids[b, t]]
+        out.append(total)
+    return torch.stack(out)
+"""),
+    ("collate_preference_batch", "pad_sequence", """
+def collate_preference_batch(examples, pad_token_id):
+    from torch.nn.utils.rnn import pad_sequence
+    seqs, masks = [], []
+    for key in ("chosen_ids", "rejected_ids"):
+        for e in examples:
+            seqs.append(torch.tensor(e["prompt_ids"] + e[key]))
+            masks.append(torch.tensor([0] * len(e["prompt_ids"]) + [1] * len(e[key])))
+    ids = pad_sequence(seqs, batch_first=True, padding_value=pad_token_id)
+    att = pad_sequence([torch.ones_like(s) for s in seqs], batch_first=True)
+    return {"input_ids": ids, "attention_mask": att, "loss_mask": pad_sequence(masks, batch_first=True).bool()}
+"""),
+    ("dpo_metrics", "float_and_lists", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    c = [beta * (a - b) for a, b in zip(pc.tolist(), rc.tolist())]
+    r = [beta * (a - b) for a, b in zip(pr.tolist(), rr.tolist())]
+    n = len(c)
+    return {"rewards/chosen": float(sum(c) / n), "rewards/rejected": float(sum(r) / n),
+            "rewards/margins": float(sum(x - y for x, y in zip(c, r)) / n),
+            "rewards/accuracies": float(sum(x > y for x, y in zip(c, r)) / n),
+            "logps/chosen": float(pc.mean())}
+"""),
+    ("dpo_train_step", "zero_grad_after_and_split", """
+def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
+    out = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    chosen, rejected = sequence_log_probs(out.logits, batch["input_ids"], batch["loss_mask"]).split(rc.shape[0])
+    metrics = dpo_metrics(chosen, rejected, rc, rr, beta)
+    loss = dpo_loss(chosen, rejected, rc, rr, beta)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return dict(loss=float(loss), **metrics)
+"""),
+]
+
+# Helper appended to every variant file: some mistakes are easiest written on top of a right collate.
+_PRELUDE = "\n_reference_collate = collate_preference_batch\n"
+
+
+def _groups(variants):
+    """Group variants so that no file holds two of the same TODO."""
+    groups = []
+    for variant in variants:
+        for group in groups:
+            if all(v[0] != variant[0] for v in group):
+                group.append(variant)
+                break
+        else:
+            groups.append([variant])
+    return groups
+
+
+@functools.cache
+def _verdicts(kind: str, index: int, tmp_root: str):
+    from pathlib import Path
+
+    group = _groups(MISTAKES if kind == "mistake" else ALTERNATIVES)[index]
+    source = paths.SOLUTION.read_text(encoding="utf-8") + _PRELUDE
+    source += "".join(textwrap.dedent(v[2]) for v in group)
+    path = Path(tmp_root) / f"{kind}_{index}.py"
+    path.write_text(source, encoding="utf-8")
+    return {r.todo.name: r for r in check_submission(path)}
+
+
+def _locate(variants, todo, name):
+    for index, group in enumerate(_groups(variants)):
+        if any(v[0] == todo and v[1] == name for v in group):
+            return index
+    raise KeyError(name)
+
+
+@pytest.fixture(scope="module")
+def tmp_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("variants"))
+
+
+@pytest.mark.parametrize("todo,name,source,phrase", MISTAKES, ids=[f"{m[0]}-{m[1]}" for m in MISTAKES])
+def test_common_mistake_fails_with_its_hint(todo, name, source, phrase, tmp_root):
+    result = _verdicts("mistake", _locate(MISTAKES, todo, name), tmp_root)[todo]
+    assert result.status == "wrong", (result.status, result.message)
+    assert result.score == 0
+    assert phrase in result.message + result.hint, (result.message, result.hint)
+
+
+@pytest.mark.parametrize("todo,name,source", ALTERNATIVES, ids=[f"{a[0]}-{a[1]}" for a in ALTERNATIVES])
+def test_correct_alternative_passes(todo, name, source, tmp_root):
+    result = _verdicts("alternative", _locate(ALTERNATIVES, todo, name), tmp_root)[todo]
+    assert result.passed, (result.message, result.hint)
+
+
+def test_todo5_is_judged_on_its_own_when_an_earlier_todo_is_wrong(tmp_path):
+    # A right dpo_train_step that calls a wrong dpo_loss: TODO 1 loses its points, TODO 5 keeps its own.
+    path = tmp_path / "sign_error.py"
+    path.write_text(paths.SOLUTION.read_text(encoding="utf-8") + textwrap.dedent(MISTAKES[0][2]), encoding="utf-8")
+    verdicts = {r.todo.name: r for r in check_submission(path, ["dpo_loss", "dpo_train_step"])}
+    assert verdicts["dpo_loss"].status == "wrong"
+    assert verdicts["dpo_train_step"].passed, verdicts["dpo_train_step"].message
