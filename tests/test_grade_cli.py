@@ -1,0 +1,100 @@
+"""`step5-rlhf grade`: what an instructor gets — JSON, CSV, a Chinese summary, exit code 0."""
+
+import contextlib
+import csv
+import io
+import json
+
+import pytest
+from submissions import make_submission
+
+from step5_rlhf import paths
+from step5_rlhf.cli import main
+from step5_rlhf.todos import MAX_SCORE, TODOS
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    folder = base / "class"
+    folder.mkdir()
+    make_submission(folder, "alice")  # a directory is expanded to its .py files, sorted
+    (folder / "bob.py").write_text("def dpo_loss(:\n", encoding="utf-8")
+    out_json, out_csv = base / "out.json", base / "out.csv"
+    argv = ["grade", str(paths.SOLUTION), str(paths.EXERCISE), str(folder), str(base / "missing.py"),
+            "--json", str(out_json), "--csv", str(out_csv), "--quiet"]
+    return {"argv": argv, "json": out_json, "csv": out_csv}
+
+
+@pytest.fixture(scope="module")
+def run(graded):
+    """Grade once for all the tests below; (exit code, what was printed)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = main(graded["argv"])
+    return code, buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def records(run, graded):
+    return {r["submission"].rsplit("/", 1)[-1]: r for r in json.loads(graded["json"].read_text(encoding="utf-8"))}
+
+
+def test_exit_code_is_zero_whatever_the_scores(run):
+    code, _ = run
+    assert code == 0
+
+
+def test_json_has_one_record_per_file_in_order(records, graded):
+    assert list(records) == ["train_dpo_solution.py", "train_dpo_exercise.py", "alice.py", "bob.py", "missing.py"]
+    for record in records.values():
+        assert set(record) >= {"submission", "score", "max_score", "todos", "error"}
+        assert record["max_score"] == MAX_SCORE
+        assert list(record["todos"]) == [t.name for t in TODOS]
+        for todo in TODOS:
+            entry = record["todos"][todo.name]
+            assert set(entry) >= {"score", "max_score", "message"}
+            assert entry["max_score"] == todo.points
+        assert record["score"] == sum(e["score"] for e in record["todos"].values())
+
+
+def test_reference_solution_gets_full_marks(records):
+    for name in ("train_dpo_solution.py", "alice.py"):
+        assert records[name]["score"] == MAX_SCORE
+        assert records[name]["error"] is None
+
+
+def test_untouched_exercise_gets_zero_with_not_done_messages(records):
+    record = records["train_dpo_exercise.py"]
+    assert record["score"] == 0
+    assert record["error"] is None
+    assert all("还没有完成" in e["message"] for e in record["todos"].values())
+
+
+def test_missing_file_and_syntax_error_are_reported_as_errors(records):
+    assert "找不到文件" in records["missing.py"]["error"]
+    assert "语法错误" in records["bob.py"]["error"] and "第 1 行" in records["bob.py"]["error"]
+    for name in ("missing.py", "bob.py"):
+        assert records[name]["score"] == 0
+
+
+def test_csv_has_a_column_per_todo(run, graded):
+    with open(graded["csv"], encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["submission", "score", "max_score", *[t.name for t in TODOS], "error"]
+    assert [int(r["score"]) for r in rows] == [MAX_SCORE, 0, MAX_SCORE, 0, 0]
+    assert rows[0]["dpo_loss"] == "3" and rows[0]["error"] == ""
+    assert "语法错误" in rows[3]["error"]
+
+
+def test_terminal_summary_is_in_chinese_and_reports_isolation(run):
+    _, output = run
+    assert "共 5 份" in output and "满分 2 份" in output and "无法评分 2 份" in output
+    assert "隔离" in output  # enforced or not, the instructor is told
+
+
+def test_usage_errors_exit_non_zero(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["grade"])
+    assert exc.value.code == 2
+    assert main(["grade", str(tmp_path)]) == 2  # a directory without any .py file
