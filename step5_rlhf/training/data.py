@@ -1,0 +1,92 @@
+"""读取偏好数据（JSONL），逐行检查，出错时说清楚是哪个文件、第几行、哪里不对。"""
+
+import hashlib
+import json
+from pathlib import Path
+
+from .. import paths
+
+FIELDS = ("prompt", "chosen", "rejected")
+
+
+class PreferenceDataError(ValueError):
+    """偏好数据文件有问题（错误信息写明文件、行号和原因）。"""
+
+
+def load_jsonl(path) -> list:
+    """读取一个偏好数据文件，返回 [{"prompt", "chosen", "rejected"}, ...]。"""
+    path = Path(path)
+    if not path.is_file():
+        raise PreferenceDataError(f"{path}：文件不存在")
+    rows = []
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path} 第 {number} 行"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise PreferenceDataError(f"{where}：不是合法的 UTF-8 编码（第 {error.start + 1} 个字节）") from None
+            if not line.strip():
+                continue  # blank lines are harmless
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise PreferenceDataError(f"{where}：不是合法的 JSON（{error.msg}，第 {error.colno} 列）") from None
+            if not isinstance(row, dict):
+                raise PreferenceDataError(f"{where}：应该是一个 JSON 对象 {{\"prompt\", \"chosen\", \"rejected\"}}")
+            for field in FIELDS:
+                if field not in row:
+                    raise PreferenceDataError(f"{where}：缺少字段 \"{field}\"")
+                if not isinstance(row[field], str):
+                    kind = type(row[field]).__name__
+                    raise PreferenceDataError(f"{where}：字段 \"{field}\" 应该是字符串，实际是 {kind}")
+            for field in ("chosen", "rejected"):
+                if not row[field].strip():
+                    raise PreferenceDataError(f"{where}：字段 \"{field}\" 是空的回答")
+            rows.append({field: row[field] for field in FIELDS})
+    if not rows:
+        raise PreferenceDataError(f"{path}：文件里没有任何样本")
+    return rows
+
+
+def load_preferences(data_dir=None) -> tuple:
+    """读取 data_dir 下的 train.jsonl 和 eval.jsonl，返回 (训练集, 评估集)。"""
+    data_dir = Path(data_dir) if data_dir else paths.DATA_DIR
+    return load_jsonl(data_dir / "train.jsonl"), load_jsonl(data_dir / "eval.jsonl")
+
+
+def load_showcase() -> list:
+    """讲义里展示的几条手写偏好样本（data/showcase.jsonl）。"""
+    return load_jsonl(paths.DATA_DIR / "showcase.jsonl")
+
+
+def fingerprint(rows) -> str:
+    """数据内容的哈希：SFT 缓存的键的一部分。"""
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _common_prefix(a, b) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def tokenize_pair(tokenizer, row) -> dict:
+    """把一条偏好样本变成 TODO 3 要的 {"prompt_ids", "chosen_ids", "rejected_ids"}。
+
+    与 TRL 的 DPOTrainer 完全同样的做法：回答末尾加 eos，整段“提示词+回答”一起分词，
+    回答从“提示词单独分词”与“提示词+回答分词”开始不同的地方算起。
+    """
+    eos = tokenizer.eos_token
+    prompt_ids = tokenizer(row["prompt"])["input_ids"]
+    full = {}
+    for field in ("chosen", "rejected"):
+        text = row[field] if row[field].endswith(eos) else row[field] + eos
+        full[field] = tokenizer(row["prompt"] + text)["input_ids"]
+    cut = min(_common_prefix(prompt_ids, full["chosen"]), _common_prefix(prompt_ids, full["rejected"]))
+    return {
+        "prompt_ids": prompt_ids[:cut],
+        "chosen_ids": full["chosen"][cut:],
+        "rejected_ids": full["rejected"][cut:],
+    }

@@ -1,0 +1,122 @@
+"""载入学生（或参考答案）的五个函数，并在训练前逐个试跑，尽早发现还没完成的 TODO。"""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+from .. import paths
+from ..todos import TODOS
+
+NAMES = tuple(todo.name for todo in TODOS)
+
+
+class ImplementationError(Exception):
+    """练习文件不能用来训练（缺函数、语法错误、试跑出错）；消息是一行中文。"""
+
+
+class TodoNotImplementedError(ImplementationError):
+    """练习文件里还有没完成的 TODO（函数仍然 raise NotImplementedError）。"""
+
+
+def resolve_path(impl) -> Path:
+    """"solution" / "exercise" / 文件路径 → 文件路径。"""
+    if impl in (None, "solution"):
+        return paths.SOLUTION
+    if impl == "exercise":
+        return paths.EXERCISE
+    return Path(impl).expanduser().resolve()
+
+
+def load_impl(impl="solution"):
+    """按路径把文件当模块载入，返回带五个函数的模块对象（不试跑）。"""
+    path = resolve_path(impl)
+    if not path.is_file():
+        raise ImplementationError(f"找不到实现文件：{path}")
+    name = f"_step5_impl_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up here
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a syntax error or a bad import in student code
+        sys.modules.pop(name, None)
+        raise ImplementationError(f"载入 {path} 失败：{type(error).__name__}: {error}") from None
+    missing = [n for n in NAMES if not callable(getattr(module, n, None))]
+    if missing:
+        raise ImplementationError(f"{path} 里缺少函数：{'、'.join(missing)}")
+    return module
+
+
+class _TinyPolicy(torch.nn.Module):
+    """试跑 TODO 5 用的迷你“语言模型”：返回带 .logits 的对象，和 transformers 模型一样。"""
+
+    def __init__(self, vocab=7):
+        super().__init__()
+        self.embed = torch.nn.Embedding(vocab, vocab)
+
+    def forward(self, input_ids, attention_mask=None, **_):
+        return SimpleNamespace(logits=self.embed(input_ids))
+
+
+def _probes(module):
+    torch.manual_seed(0)
+    lp = [torch.tensor([-3.0, -5.0]), torch.tensor([-4.0, -4.5]), torch.tensor([-3.5, -5.0]), torch.tensor([-3.9, -4.0])]
+    examples = [
+        {"prompt_ids": [1, 2], "chosen_ids": [3, 4], "rejected_ids": [5]},
+        {"prompt_ids": [1], "chosen_ids": [6], "rejected_ids": [2, 3, 4]},
+    ]
+    ids = torch.tensor([[1, 2, 3, 0], [1, 6, 0, 0]])
+    mask = torch.tensor([[0, 0, 1, 0], [0, 1, 0, 0]])
+    yield "dpo_loss", lambda: module.dpo_loss(*lp, beta=0.1)
+    yield "sequence_log_probs", lambda: module.sequence_log_probs(torch.randn(2, 4, 7), ids, mask)
+    yield "collate_preference_batch", lambda: module.collate_preference_batch(examples, 0)
+    yield "dpo_metrics", lambda: module.dpo_metrics(*lp, beta=0.1)
+
+    def train_step():
+        policy = _TinyPolicy()
+        # A hand-made batch (what TODO 3 returns for `examples`), so an unfinished TODO 3 does not hide TODO 5.
+        batch = {
+            "input_ids": torch.tensor([[1, 2, 3, 4], [1, 6, 0, 0], [1, 2, 5, 0], [1, 2, 3, 4]]),
+            "attention_mask": torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]),
+            "loss_mask": torch.tensor([[0, 0, 1, 1], [0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 1, 1]]),
+        }
+        optimizer = torch.optim.SGD(policy.parameters(), lr=0.1)
+        return module.dpo_train_step(policy, batch, lp[2], lp[3], optimizer, beta=0.1)
+
+    yield "dpo_train_step", train_step
+
+
+def probe(module) -> None:
+    """在极小的输入上试跑五个函数；有没完成或出错的 TODO 就抛出一行中文的异常。"""
+    unfinished, broken = [], None
+    for name, call in _probes(module):
+        try:
+            call()
+        except NotImplementedError as error:
+            # dpo_train_step calls the other four: only blame TODO 5 when its own stub raised.
+            if name != "dpo_train_step" or "dpo_train_step" in str(error) or not unfinished:
+                unfinished.append(name)
+        except Exception as error:  # noqa: BLE001 - any bug in student code becomes one clear line
+            if broken is None and not unfinished:
+                broken = (name, error)
+    todo = {t.name: t for t in TODOS}
+    if unfinished:
+        names = "、".join(f"{todo[n].label}（{n}）" for n in unfinished)
+        them = "它" if len(unfinished) == 1 else "它们"
+        raise TodoNotImplementedError(f"{names}还没有完成：先完成{them}，或用 --impl solution 运行参考答案")
+    if broken:
+        name, error = broken
+        raise ImplementationError(
+            f"{todo[name].label}（{name}）试跑时出错：{type(error).__name__}: {error}。"
+            f"先运行 step5-rlhf check {todo[name].number} 看看哪里不对"
+        )
+
+
+def load_checked(impl="solution"):
+    """载入并试跑；返回模块。"""
+    module = load_impl(impl)
+    probe(module)
+    return module

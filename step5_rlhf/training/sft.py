@@ -1,0 +1,101 @@
+"""SFT 热启动：让参考模型先学会“两种风格都会答”（好回答和差回答各占一半）。
+
+DPO 需要一个参考模型 π_ref。这里先在“提示词 + 回答”上做几百步监督微调，
+chosen 和 rejected 都当作正确答案学，于是参考模型对每个问题大约一半时候答得好、一半时候答得差——
+DPO 要做的，就是把概率从差的那一半挪到好的那一半。
+
+训练好的 SFT 模型缓存在 .cache/sft/<键>/，键由数据、模型结构、初始权重、种子和 SFT 设置决定，
+第二次运行直接读取，省下这段时间。
+"""
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from .. import paths
+from .device import autocast
+
+SFT_SETTINGS = dict(steps=800, batch_size=32, lr=6e-3, warmup=20)
+CACHE_DIR = paths.ROOT / ".cache" / "sft"  # git-ignored; STEP5_RLHF_CACHE overrides it
+
+
+def cache_key(data_fingerprint, model, base, seed, settings) -> str:
+    """SFT 缓存的键：任何一项变了，都会重新训练。"""
+    parts = [data_fingerprint, model.config.to_json_string(use_diff=False), str(base), str(seed), json.dumps(settings, sort_keys=True)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+
+
+def _sequences(examples):
+    # Both qualities: the reference should answer in either style.
+    return [(ex["prompt_ids"], ex[key]) for ex in examples for key in ("chosen_ids", "rejected_ids")]
+
+
+def _batch(rows, pad_id, device):
+    width = max(len(p) + len(r) for p, r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)  # -100: not scored
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (prompt, response) in enumerate(rows):
+        n = len(prompt) + len(response)
+        ids[i, :n] = torch.tensor(prompt + response)
+        labels[i, len(prompt) : n] = torch.tensor(response)
+        attention[i, :n] = 1
+    return ids.to(device), attention.to(device), labels.to(device)
+
+
+def train_sft(model, examples, pad_id, device, seed=0, settings=None, progress=True):
+    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失）。"""
+    settings = {**SFT_SETTINGS, **(settings or {})}
+    rows = _sequences(examples)
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], weight_decay=0.0)
+    steps, warmup = settings["steps"], settings["warmup"]
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
+    )
+    model.train()
+    order, cursor = [], 0
+    bar = tqdm(range(steps), desc="SFT 热启动", disable=not progress, leave=False)
+    for _ in bar:
+        if cursor + settings["batch_size"] > len(order):
+            order, cursor = list(range(len(rows))), 0
+            rng.shuffle(order)
+        picked = [rows[i] for i in order[cursor : cursor + settings["batch_size"]]]
+        cursor += settings["batch_size"]
+        ids, attention, labels = _batch(picked, pad_id, device)
+        with autocast(device):
+            loss = model(input_ids=ids, attention_mask=attention, labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        bar.set_postfix(loss=f"{loss.item():.3f}")
+    model.eval()
+    return model
+
+
+def cached_sft(model, tokenizer, examples, key, device, seed=0, settings=None, progress=True, cache_dir=None):
+    """有缓存就读缓存，否则训练并写入缓存。返回 (模型, 是否命中缓存)。"""
+    from transformers import AutoModelForCausalLM
+
+    folder = Path(cache_dir or os.environ.get("STEP5_RLHF_CACHE") or CACHE_DIR) / key
+    if (folder / "config.json").is_file():
+        cached = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+        return cached.to(device).eval(), True
+    train_sft(model, examples, tokenizer.pad_token_id, device, seed, settings, progress)
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    try:
+        tmp.replace(folder)  # atomic: a killed run never leaves half a cache
+    except OSError:  # another run filled the cache first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return model, False
