@@ -1,0 +1,305 @@
+"""The four lesson notebooks: clean nbgrader sources, and they run top to bottom in a real kernel.
+
+Two students run every notebook through nbclient:
+  * "solution": the reference solution copied as train_dpo_exercise.py into a temp folder
+    (every check passes, the notebooks use the student's own code, no fallback notice);
+  * "exercise": the untouched exercise file (every check says "还没做", nothing raises,
+    cells that need the student's code fall back to the reference with a visible notice).
+The kernel finds the file through STEP5_EXERCISE (see step5_rlhf.notebook_support).
+"""
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+from step5_rlhf import paths  # noqa: E402
+from step5_rlhf.notebook_support import ENV_VAR, FALLBACK_MARK  # noqa: E402
+from step5_rlhf.todos import TODOS  # noqa: E402
+
+NOTEBOOKS = ("01_preferences.ipynb", "02_ppo_vs_dpo.ipynb", "03_dpo_loss.ipynb", "04_dpo_training.ipynb")
+# Seconds per notebook on an otherwise idle 2-core CPU. When other work shares the machine (load
+# average above the core count), the limit stretches by the same factor: wall time is what we measure.
+TIME_LIMIT = float(os.environ.get("STEP5_NOTEBOOK_TIME_LIMIT", "120"))
+
+# grade_id -> (notebook, points) for every graded cell; the TODO points come from todos.py.
+TODO_CELLS = {f"todo{t.number}_{t.name}": t for t in TODOS}
+GRADED = {
+    "bt_probability": ("01_preferences.ipynb", 1),
+    "implicit_reward": ("02_ppo_vs_dpo.ipynb", 1),
+    "answer_dpo_vs_ppo": ("02_ppo_vs_dpo.ipynb", 2),
+    "answer_beta": ("03_dpo_loss.ipynb", 2),
+    **{gid: ("03_dpo_loss.ipynb" if t.number <= 2 else "04_dpo_training.ipynb", t.points) for gid, t in TODO_CELLS.items()},
+}
+NBGRADER_KEYS = {"schema_version", "grade_id", "grade", "solution", "locked"}
+
+
+def _read(name):
+    return nbformat.read(paths.NOTEBOOKS_DIR / name, as_version=4)
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader")
+
+
+def _by_grade_id(nb):
+    return {_nbgrader(c)["grade_id"]: c for c in nb.cells if _nbgrader(c)}
+
+
+# ---------------------------------------------------------------------------
+# The committed sources
+# ---------------------------------------------------------------------------
+def test_exactly_the_four_notebooks():
+    assert sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebook_is_a_clean_valid_source(name):
+    nb = _read(name)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{name}: 提交的 notebook 不能带输出：{cell.source[:60]!r}"
+            assert cell.execution_count is None, f"{name}: 提交的 notebook 不能带执行编号"
+        assert "attachments" not in cell or not cell.attachments
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert "setup()" in first_code.source, f"{name}: 第一个代码单元应调用 notebook_support.setup()"
+    last = nb.cells[-1]
+    assert last.cell_type == "markdown" and "验证清单" in last.source and "下一步" in last.source
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_nbgrader_metadata(name):
+    nb = _read(name)
+    ids = [_nbgrader(c)["grade_id"] for c in nb.cells if _nbgrader(c)]
+    assert len(ids) == len(set(ids)), f"{name}: grade_id 重复"
+    for cell in nb.cells:
+        meta = _nbgrader(cell)
+        if not meta:
+            continue
+        assert NBGRADER_KEYS <= set(meta), meta
+        assert meta["schema_version"] == 3
+        if meta["grade"]:
+            assert isinstance(meta.get("points"), int) and meta["points"] > 0
+    expected = {gid: pts for gid, (nb_name, pts) in GRADED.items() if nb_name == name}
+    graded = {_nbgrader(c)["grade_id"]: _nbgrader(c)["points"] for c in nb.cells if _nbgrader(c) and _nbgrader(c)["grade"]}
+    assert graded == expected
+
+
+def test_todo_test_cells_follow_the_convention():
+    cells = {}
+    for name in NOTEBOOKS:
+        cells.update(_by_grade_id(_read(name)))
+    for gid, todo in TODO_CELLS.items():
+        cell = cells[gid]
+        meta = _nbgrader(cell)
+        assert cell.cell_type == "code"
+        assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, False, True, todo.points)
+        assert cell.source == (
+            "import importlib\nimport train_dpo_exercise\nimportlib.reload(train_dpo_exercise)\n"
+            f"train_dpo_exercise.test_{todo.name}()\n"
+            "### BEGIN HIDDEN TESTS\nfrom step5_rlhf.checks.nbgrader import assert_todo_passes\n"
+            f'assert_todo_passes("{todo.name}")\n### END HIDDEN TESTS'
+        )
+    # TODOs appear in course order
+    order = [gid for name in NOTEBOOKS for gid in _by_grade_id(_read(name)) if gid in TODO_CELLS]
+    assert order == list(TODO_CELLS)
+
+
+@pytest.mark.parametrize("gid, variable", [("bt_probability", "p_chosen"), ("implicit_reward", "implicit_reward")])
+def test_autograded_answers(gid, variable):
+    nb = _read(GRADED[gid][0])
+    cells = _by_grade_id(nb)
+    answer, test = cells[f"{gid}_answer"], cells[gid]
+    assert nb.cells.index(answer) + 1 == nb.cells.index(test), "答案单元后面紧跟测试单元"
+    a, t = _nbgrader(answer), _nbgrader(test)
+    assert (a["grade"], a["solution"], a["locked"]) == (False, True, False)
+    assert (t["grade"], t["solution"], t["locked"], t["points"]) == (True, False, True, 1)
+    assert re.search(rf"### BEGIN SOLUTION\n{variable} = .*\n### END SOLUTION", answer.source)
+    assert "assert abs(" in test.source and "### BEGIN HIDDEN TESTS" in test.source
+
+
+@pytest.mark.parametrize("gid", ["answer_dpo_vs_ppo", "answer_beta"])
+def test_manually_graded_answers(gid):
+    cell = _by_grade_id(_read(GRADED[gid][0]))[gid]
+    meta = _nbgrader(cell)
+    assert cell.cell_type == "markdown"
+    assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, True, False, 2)
+    assert cell.source == "在这里写下你的回答。"
+
+
+def test_seed_material_is_kept():
+    text = "\n".join(c.source for name in NOTEBOOKS for c in _read(name).cells)
+    for piece in (
+        '问题: "什么是AI？"',
+        'AI就是机器人。',
+        "policy_chosen=torch.tensor(-1.0)",
+        "policy_rejected=torch.tensor(-2.0)",
+        "ref_chosen=torch.tensor(-1.5)",
+        "ref_rejected=torch.tensor(-1.6)",
+        "beta=0.1",
+        "importlib.reload(train_dpo_exercise)",
+        "- [ ] 解释 RLHF 的目标（让模型输出符合人类偏好）",
+        "- [ ] 解释 DPO 相比 PPO 的优势（无需 Reward Model）",
+        "- [ ] 实现 DPO Loss",
+        "- [ ] 理解 β 参数的作用（控制偏离程度）",
+        "Step 6",
+    ):
+        assert piece in text, piece
+
+
+# ---------------------------------------------------------------------------
+# notebook_support without a kernel
+# ---------------------------------------------------------------------------
+def test_setup_finds_the_exercise_next_to_the_notebook(tmp_path, monkeypatch):
+    """nbgrader assignment layout: the exercise file sits next to the notebook (the kernel's cwd)."""
+    from step5_rlhf import notebook_support
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    shutil.copy(paths.EXERCISE, tmp_path / "train_dpo_exercise.py")
+    monkeypatch.chdir(tmp_path)
+    assert notebook_support.find_exercise() == (tmp_path / "train_dpo_exercise.py").resolve()
+    monkeypatch.chdir(paths.NOTEBOOKS_DIR)  # the repository layout
+    assert notebook_support.find_exercise() == paths.EXERCISE.resolve()
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))  # a folder works too
+    assert notebook_support.find_exercise() == (tmp_path / "train_dpo_exercise.py").resolve()
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere.py"))
+    with pytest.raises(FileNotFoundError):
+        notebook_support.find_exercise()
+
+
+# ---------------------------------------------------------------------------
+# Executing the notebooks
+# ---------------------------------------------------------------------------
+def _outputs_text(cell):
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return "".join(parts)
+
+
+def _execute(name, exercise_file):
+    nb = _read(name)
+    saved = {key: os.environ.get(key) for key in (ENV_VAR, "MPLBACKEND")}
+    os.environ[ENV_VAR] = str(exercise_file)
+    os.environ.pop("MPLBACKEND", None)  # let the kernel use its inline backend, as in JupyterLab
+    try:
+        started = time.perf_counter()
+        client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                         resources={"metadata": {"path": str(paths.NOTEBOOKS_DIR)}})
+        client.execute()  # raises CellExecutionError on the first error output
+        seconds = time.perf_counter() - started
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return nb, seconds
+
+
+@pytest.fixture(scope="module")
+def warm_sft_cache():
+    """The SFT warm start is cached under .cache/sft; a cold cache is not the notebook's time."""
+    from step5_rlhf.training.run import build_reference, prepare
+
+    build_reference(prepare(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def solution_file(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("solution_student")
+    shutil.copy(paths.SOLUTION, folder / "train_dpo_exercise.py")
+    return folder / "train_dpo_exercise.py"
+
+
+@pytest.fixture(scope="module")
+def executed(solution_file, warm_sft_cache):
+    """(case, notebook) -> (executed notebook, seconds), filled lazily."""
+    cache = {}
+
+    def run(case, name):
+        if (case, name) not in cache:
+            cache[case, name] = _execute(name, solution_file if case == "solution" else paths.EXERCISE)
+        return cache[case, name]
+
+    return run
+
+
+def _time_limit():
+    cores = os.cpu_count() or 1
+    return TIME_LIMIT * max(1.0, os.getloadavg()[0] / cores)
+
+
+def _check_common(nb, seconds, name, case):
+    print(f"{case:>9} {name}: {seconds:.1f} s (load average {os.getloadavg()[0]:.1f})")
+    errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert not errors
+    setup_out = _outputs_text(next(c for c in nb.cells if c.cell_type == "code"))
+    assert "练习文件：" in setup_out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["solution", "exercise"])
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_runs(executed, name, case):
+    nb, seconds = executed(case, name)
+    _check_common(nb, seconds, name, case)
+    cells = _by_grade_id(nb)
+    everything = "\n".join(_outputs_text(c) for c in nb.cells)
+
+    # TODO check cells: the verdict the checker prints, never an exception
+    for gid, todo in TODO_CELLS.items():
+        if gid in cells:
+            out = _outputs_text(cells[gid])
+            verdict = "✅ 通过" if case == "solution" else "⬜ 还没做"
+            assert verdict in out and todo.name in out, out
+
+    # the fallback notice appears exactly when a TODO is unfinished
+    if name in ("03_dpo_loss.ipynb", "04_dpo_training.ipynb"):
+        if case == "solution":
+            assert FALLBACK_MARK not in everything
+            assert "✅ 用你自己的代码" in everything
+        else:
+            assert FALLBACK_MARK in everything
+            assert "还没有通过检查" in everything
+    else:
+        assert FALLBACK_MARK not in everything
+
+    if name == "01_preferences.ipynb":
+        assert "✅ 正确" in _outputs_text(cells["bt_probability"])
+        assert "P(chosen 优于 rejected) = 0.8176" in everything
+    if name == "02_ppo_vs_dpo.ipynb":
+        assert "✅ 正确" in _outputs_text(cells["implicit_reward"])
+    if name == "03_dpo_loss.ipynb":
+        for line in ("策略模型 log ratio: 1.0000", "参考模型 log ratio: 0.1000", "相对改进: 0.9000", "DPO Loss: 0.6492"):
+            assert line in everything
+        assert "策略模型 = 参考模型时的 DPO 损失：0.6931" in everything
+        logps = re.search(r"sequence_log_probs: (\[.*\])\n逐个 token 手算   : (\[.*\])", everything)
+        assert logps and logps.group(1) == logps.group(2)
+    if name == "04_dpo_training.ipynb":
+        assert ("用的是：你的代码" if case == "solution" else "用的是：参考答案") in everything
+        assert "留出集：奖励准确率" in everything
+        assert "奖励准确率 rewards/accuracies" in everything
+        assert "留出集全部提示词上的好回答率" in everything
+        images = sum(o.output_type == "display_data" and "image/png" in o.get("data", {})
+                     for c in nb.cells for o in c.get("outputs", []))
+        assert images >= 2  # the training curves and the β experiment
+    if name in ("01_preferences.ipynb", "03_dpo_loss.ipynb"):
+        images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+        assert images == {"01_preferences.ipynb": 1, "03_dpo_loss.ipynb": 2}[name]
+
+    limit = _time_limit()
+    assert seconds < limit, f"{name} 用了 {seconds:.0f} 秒（上限 {limit:.0f} 秒）"
