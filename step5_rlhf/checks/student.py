@@ -6,7 +6,13 @@ from .report import format_report
 def check_file(path, todos=()) -> bool:
     """Check the saved file at `path`; print a Chinese report; True when every selected TODO passes."""
     from . import check_submission
+    from .nbgrader import autograding
 
+    if autograding():
+        # The hidden test of the same cell runs the same checks in a fresh process and decides the
+        # points; running them here as well would only double the autograde time.
+        print("自动评分中：这个 TODO 由隐藏测试检查。")
+        return True
     try:
         results = check_submission(path, list(todos) or None)
     except Exception as exc:  # the check itself must never break a student's notebook
