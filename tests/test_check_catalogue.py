@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from step5_rlhf import paths
 from step5_rlhf.checks import check_submission
+from submissions import make_submission
 
 # (todo, variant id, source, a phrase the hint must contain)
 MISTAKES = [
@@ -265,13 +265,8 @@ def _groups(variants):
 
 @functools.cache
 def _verdicts(kind: str, index: int, tmp_root: str):
-    from pathlib import Path
-
     group = _groups(MISTAKES if kind == "mistake" else ALTERNATIVES)[index]
-    source = paths.SOLUTION.read_text(encoding="utf-8") + _PRELUDE
-    source += "".join(textwrap.dedent(v[2]) for v in group)
-    path = Path(tmp_root) / f"{kind}_{index}.py"
-    path.write_text(source, encoding="utf-8")
+    path = make_submission(tmp_root, f"{kind}_{index}", _PRELUDE + "".join(textwrap.dedent(v[2]) for v in group))
     return {r.todo.name: r for r in check_submission(path)}
 
 
@@ -303,8 +298,7 @@ def test_correct_alternative_passes(todo, name, source, tmp_root):
 
 def test_todo5_is_judged_on_its_own_when_an_earlier_todo_is_wrong(tmp_path):
     # A right dpo_train_step that calls a wrong dpo_loss: TODO 1 loses its points, TODO 5 keeps its own.
-    path = tmp_path / "sign_error.py"
-    path.write_text(paths.SOLUTION.read_text(encoding="utf-8") + textwrap.dedent(MISTAKES[0][2]), encoding="utf-8")
+    path = make_submission(tmp_path, "sign_error", MISTAKES[0][2])
     verdicts = {r.todo.name: r for r in check_submission(path, ["dpo_loss", "dpo_train_step"])}
     assert verdicts["dpo_loss"].status == "wrong"
     assert verdicts["dpo_train_step"].passed, verdicts["dpo_train_step"].message
