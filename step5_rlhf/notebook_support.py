@@ -18,12 +18,12 @@
 4. 仓库里的 exercises/train_dpo_exercise.py。
 """
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from . import paths
+from .modules import load_file
 from .todos import select
 
 ENV_VAR = "STEP5_EXERCISE"
@@ -100,11 +100,7 @@ def load_module(path, name=None):
     """按路径把一个 .py 文件载入成新的模块对象（每次都重新执行文件，能拿到最新保存的代码）。"""
     path = Path(path).resolve()
     name = name or f"_step5_notebook_{abs(hash((str(path), path.stat().st_mtime_ns)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_file(path, name)
 
 
 def unfinished_todos(todos, path=None) -> list:

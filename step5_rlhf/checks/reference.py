@@ -1,25 +1,17 @@
 """Expected outputs: the reference solution and the catalogued mistakes, run in this (trusted) process."""
 
 import functools
-import importlib.util
 
 import torch
 
 from .. import paths
+from ..modules import load_file
 from . import cases, mistakes, wire
-
-
-def load_module(path, name="step5_reference"):
-    """Import a trusted Python file by path (the reference solution)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @functools.cache
 def solution_module():
-    return load_module(paths.SOLUTION)
+    return load_file(paths.SOLUTION, "step5_reference")
 
 
 def _plain(outputs):

@@ -1,13 +1,12 @@
 """载入学生（或参考答案）的五个函数，并在训练前逐个试跑，尽早发现还没完成的 TODO。"""
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import torch
 
 from .. import paths
+from ..modules import load_file
 from ..todos import TODOS
 
 NAMES = tuple(todo.name for todo in TODOS)
@@ -36,13 +35,9 @@ def load_impl(impl="solution"):
     if not path.is_file():
         raise ImplementationError(f"找不到实现文件：{path}")
     name = f"_step5_impl_{abs(hash(str(path)))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look modules up here
     try:
-        spec.loader.exec_module(module)
+        module = load_file(path, name)
     except Exception as error:  # a syntax error or a bad import in student code
-        sys.modules.pop(name, None)
         raise ImplementationError(f"载入 {path} 失败：{type(error).__name__}: {error}") from None
     missing = [n for n in NAMES if not callable(getattr(module, n, None))]
     if missing:
