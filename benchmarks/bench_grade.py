@@ -2,7 +2,8 @@
 
     python benchmarks/bench_grade.py [--count 100] [--jobs 2] [--hostile 4]
 
-Target: 100 submissions in under 2 minutes on 2 cores. Hostile files that hang use up their time
+Target: 100 submissions in under 2 minutes on 2 cores. Each file runs the practice cases and, with a
+grading seed, the same cases again on new inputs (twice the cases of a self-check). Hostile files that hang use up their time
 limit by design (here 10 s per case, the default), so they dominate; the report shows both.
 """
 
@@ -17,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from submissions import make_submission  # noqa: E402
 
 from step5_rlhf import paths  # noqa: E402
-from step5_rlhf.grading.grade import grade_paths  # noqa: E402
+from step5_rlhf.assess import Grader  # noqa: E402
+from step5_rlhf.batch_grading import grade_paths  # noqa: E402
 from step5_rlhf.grading.runner import Limits  # noqa: E402
 
 WRONG = '''
@@ -64,7 +66,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         files = build(Path(tmp), args.count, args.hostile)
         start = time.perf_counter()
-        records = grade_paths([str(f) for f in files], jobs=args.jobs, limits=Limits())
+        records = grade_paths([str(f) for f in files], Grader.from_repo(seed=1), jobs=args.jobs, limits=Limits())
         wall = time.perf_counter() - start
     scores = [r["score"] for r in records]
     print(f"{len(records)} 份作业（其中 {args.hostile} 份恶意），--jobs {args.jobs}：总耗时 {wall:.1f} 秒，"

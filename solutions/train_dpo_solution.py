@@ -1,9 +1,6 @@
 """Step 5 练习：亲手实现 DPO。
 
-``solutions/train_dpo_solution.py`` 是参考答案，也是练习文件的唯一来源：
-``step5-rlhf build-exercise`` 把每个 ``### BEGIN SOLUTION`` 到 ``### END SOLUTION``
-之间的代码换成 ``raise NotImplementedError``，生成 ``exercises/train_dpo_exercise.py``。
-学生只改练习文件：把每个 TODO 里的 raise 换成自己的实现。
+把每个 TODO 里的 ``raise NotImplementedError(...)`` 换成你自己的实现，保存，再运行检查。
 
 五个 TODO 的顺序就是 DPO 训练一步的数据流：
 
@@ -13,9 +10,12 @@
             ──TODO 1──▶ DPO 损失        ──TODO 4──▶ 隐式奖励指标
             ──TODO 5──▶ 反向传播 + 更新参数
 
-写完一个 TODO，就运行对应的检查：
-    python exercises/train_dpo_exercise.py          # 检查全部
-    step5-rlhf check 1                              # 只检查 TODO 1
+写完一个 TODO，就在这个文件所在的文件夹里运行检查：
+    python train_dpo_exercise.py          # 检查全部
+    step5-rlhf check 1                    # 只检查 TODO 1
+
+关于 dtype：浮点结果用 float32 或 float64 都可以（与输入相同，或像 TRL 那样先转成 float32 计算），
+检查按两者中较低的精度比较；不要降到 float16 / bfloat16。
 """
 
 import torch
@@ -45,7 +45,7 @@ def dpo_loss(
         beta:                      β 温度系数，控制策略模型能偏离参考模型多远
 
     返回：
-        标量张量（0 维），即 batch 内每条样本损失的平均值。
+        标量张量（0 维），即 batch 内每条样本损失的平均值（float32 或 float64）。
 
     步骤：
         1. 策略模型的 log ratio：  pi_logratios  = policy_chosen - policy_rejected
@@ -79,7 +79,8 @@ def sequence_log_probs(logits, input_ids, loss_mask):
         loss_mask: [B, T]，回答 token 处为 1，提示词和补齐处为 0
 
     返回：
-        [B] 张量：第 b 个元素 = Σ_{t≥1} loss_mask[b,t] · log_softmax(logits[b,t-1])[input_ids[b,t]]
+        [B] 浮点张量（float32 或 float64）：
+        第 b 个元素 = Σ_{t≥1} loss_mask[b,t] · log_softmax(logits[b,t-1])[input_ids[b,t]]
 
     为什么要“错一位”？
         因果语言模型在位置 t-1 的输出，预测的是第 t 个 token。
@@ -213,7 +214,9 @@ def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, 
         5. optimizer.zero_grad() → loss.backward() → optimizer.step()
         6. 用 TODO 4 求指标，与 loss.item() 一起返回
 
-    提示：不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法。
+    提示：
+        - 不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法。
+        - 不要在这里裁剪梯度或调整学习率：训练循环会在 optimizer.step() 之前自动裁剪。
     """
     ### BEGIN SOLUTION
     batch_size = ref_chosen_log_probs.shape[0]
@@ -234,14 +237,15 @@ def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, 
 # ---------------------------------------------------------------------------
 # 自我检查：notebook 里 importlib.reload 之后调用，或直接运行本文件
 # ---------------------------------------------------------------------------
-# 检查器在单独的子进程里运行本文件的代码，再和参考答案比较；
-# 所以要先保存文件，再运行检查。检查函数从不抛异常，只打印中文结论并返回是否通过。
+# 检查器在单独的子进程里运行本文件保存在磁盘上的代码，再和预先算好的正确结果比较；
+# 所以要先保存文件，再运行检查。检查函数从不抛异常：返回一张结果表（notebook 里显示成表格），
+# 全部通过时为真。
 
 
 def _check(*todos):
-    from step5_rlhf.checks.student import check_file
+    from step5_rlhf.notebook_support import check_exercise
 
-    return check_file(__file__, todos)
+    return check_exercise(__file__, todos)
 
 
 def test_dpo_loss():
@@ -277,4 +281,6 @@ def run_all_checks():
 if __name__ == "__main__":
     import sys
 
-    sys.exit(0 if run_all_checks() else 1)
+    report = run_all_checks()
+    print(report)
+    sys.exit(0 if report else 1)

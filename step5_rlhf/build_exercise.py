@@ -1,10 +1,18 @@
-"""Generate the student file from the reference solution (one source, nbgrader-style markers)."""
+"""Generate what students get from the reference solution: the exercise file and the expected outputs.
 
+One source, nbgrader-style markers: each ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block of
+solutions/train_dpo_solution.py becomes a Chinese stub in exercises/train_dpo_exercise.py, and the
+reference's (and the mistake catalogue's) outputs on the practice inputs become
+step5_rlhf/checks/expected.json, so self-checks work without any reference code.
+"""
+
+import json
 import re
 from pathlib import Path
 
 from . import paths
-from .todos import BY_NAME
+from .checks import expectations, registry
+from .todos import BY_NAME, TODOS
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -39,8 +47,39 @@ def exercise_source(solution_source: str) -> str:
     return out
 
 
-def build(solution: Path = paths.SOLUTION, exercise: Path = paths.EXERCISE) -> bool:
+def expected_data(solution: Path = None, mistakes: Path = None) -> dict:
+    """The shipped expectations: reference and mistake outputs on every practice run."""
+    live = expectations.LiveExpectations(solution or paths.SOLUTION, mistakes or paths.MISTAKES)
+    return live.export(registry.practice_runs([t.name for t in TODOS]))
+
+
+def stale(solution: Path = None, mistakes: Path = None, exercise: Path = None, expected: Path = None) -> list:
+    """What is out of date (Chinese lines); empty when the exercise and expected.json match the solution."""
+    solution, mistakes = solution or paths.SOLUTION, mistakes or paths.MISTAKES
+    exercise, expected = exercise or paths.EXERCISE, expected or expectations.EXPECTED_FILE
+    problems = []
+    wanted = exercise_source(solution.read_text(encoding="utf-8"))
+    if not exercise.is_file() or exercise.read_text(encoding="utf-8") != wanted:
+        problems.append(f"{exercise} 与参考答案不同步")
+    try:
+        shipped = json.loads(expected.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        shipped = {}
+    problems += [f"{expected.name}：{line}" for line in expectations.differences(shipped, expected_data(solution, mistakes))]
+    return problems
+
+
+def build_all() -> list:
+    """Regenerate the exercise and expected.json; return the files that changed."""
+    changed = [paths.EXERCISE] if build() else []
+    if expectations.write(expected_data()):
+        changed.append(expectations.EXPECTED_FILE)
+    return changed
+
+
+def build(solution: Path = None, exercise: Path = None) -> bool:
     """Write the exercise; return True when it changed."""
+    solution, exercise = solution or paths.SOLUTION, exercise or paths.EXERCISE
     text = exercise_source(solution.read_text(encoding="utf-8"))
     if exercise.exists() and exercise.read_text(encoding="utf-8") == text:
         return False

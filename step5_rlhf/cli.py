@@ -6,11 +6,13 @@ import sys
 
 # name -> (module, one-line Chinese help). Each module has configure(parser) and run(args) -> int.
 COMMANDS = {
-    "train": ("step5_rlhf.training.cli", "运行小型 DPO 训练（SFT 热启动 → DPO → 评估 → 画图）"),
-    "check": ("step5_rlhf.checks.cli", "检查你的练习文件：每个 TODO 一行，对 / 还没做 / 错（附提示）"),
-    "grade": ("step5_rlhf.grading.cli", "教师用：批量给练习文件打分，输出 JSON / CSV"),
-    "build-exercise": ("step5_rlhf.build_exercise_cli", "从参考答案重新生成练习文件"),
-    "course": ("step5_rlhf.course.cli", "教师用：生成 nbgrader 课程目录"),
+    "check": ("step5_rlhf.commands.check", "检查你的练习文件：每个 TODO 一行，对 / 还没做 / 错（附提示）"),
+    "train": ("step5_rlhf.commands.train", "运行小型 DPO 训练（SFT 热启动 → DPO → 评估 → 画图）"),
+    "student": ("step5_rlhf.commands.student", "生成自学用的学生文件夹（讲义、练习文件、数据）"),
+    "lab-setup": ("step5_rlhf.commands.lab_setup", "设置 JupyterLab：中文界面，关掉 nbgrader 的教师面板"),
+    "grade": ("step5_rlhf.commands.grade", "教师用：批量给练习文件打分，输出 JSON / CSV"),
+    "course": ("step5_rlhf.commands.course", "教师用：生成 nbgrader 课程目录并运行 nbgrader 各步骤"),
+    "build-exercise": ("step5_rlhf.commands.build", "维护者用：从参考答案重新生成练习文件和 expected.json"),
 }
 
 
@@ -38,5 +40,5 @@ def main(argv=None) -> int:
     return importlib.import_module(args._module).run(args)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m step5_rlhf.cli (torchrun needs a module path)
     sys.exit(main())

@@ -2,7 +2,9 @@
 
 Each variant is written as a student would write it and appended to the reference solution,
 so its `def` overrides the reference one. Variants for different TODOs share one file (and one
-child process) to keep the suite fast; each TODO is judged on its own.
+child process) to keep the suite fast; each TODO is judged on its own. Every file is judged twice:
+by the student's self-check (practice inputs, shipped expected outputs and mistake outputs) and by
+instructor grading (also graded inputs, live reference and mistake catalogue).
 """
 
 import functools
@@ -10,8 +12,11 @@ import textwrap
 
 import pytest
 
-from step5_rlhf.checks import check_submission
+from step5_rlhf.assess import Grader, check_submission, grade_submission
+from step5_rlhf.grading.runner import ForkServer, use_fork_server
 from submissions import make_submission
+
+MODES = ("check", "grade")
 
 # (todo, variant id, source, a phrase the hint must contain)
 MISTAKES = [
@@ -44,6 +49,10 @@ def dpo_loss(pc, pr, rc, rr, beta=0.1):
     z = ((pc - pr) - (rc - rr)).detach()
     return -F.logsigmoid(beta * z).mean()
 """, ""),
+    ("dpo_loss", "half_precision", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    return -F.logsigmoid(beta * ((pc - pr) - (rc - rr))).mean().half()
+""", "float32 或 float64"),
     ("sequence_log_probs", "no_shift", """
 def sequence_log_probs(logits, input_ids, loss_mask):
     lp = torch.gather(logits.log_softmax(-1), 2, input_ids.unsqueeze(-1)).squeeze(-1)
@@ -195,6 +204,22 @@ def dpo_loss(pc, pr, rc, rr, beta=0.1):
         losses.append(-F.logsigmoid(beta * z))
     return torch.stack(losses).sum() / len(losses)
 """),
+    ("dpo_loss", "upcast_float32", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    z = (pc.float() - pr.float()) - (rc.float() - rr.float())   # float64 inputs: computed and returned in float32
+    return -F.logsigmoid(beta * z).mean()
+"""),
+    ("dpo_loss", "float64_throughout", """
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    z = (pc.double() - pr.double()) - (rc.double() - rr.double())
+    return -F.logsigmoid(beta * z).mean()
+"""),
+    ("sequence_log_probs", "cross_entropy_float32", """
+def sequence_log_probs(logits, input_ids, loss_mask):
+    # as TRL does: log-softmax in float32 whatever the logits' dtype
+    nll = F.cross_entropy(logits[:, :-1].float().transpose(1, 2), input_ids[:, 1:], reduction="none")
+    return -(nll * loss_mask[:, 1:].float()).sum(dim=1)
+"""),
     ("sequence_log_probs", "cross_entropy", """
 def sequence_log_probs(logits, input_ids, loss_mask):
     nll = F.cross_entropy(logits[:, :-1].transpose(1, 2), input_ids[:, 1:], reduction="none")
@@ -233,6 +258,13 @@ def dpo_metrics(pc, pr, rc, rr, beta=0.1):
             "rewards/accuracies": float(sum(x > y for x, y in zip(c, r)) / n),
             "logps/chosen": float(pc.mean())}
 """),
+    ("dpo_metrics", "upcast_float32", """
+def dpo_metrics(pc, pr, rc, rr, beta=0.1):
+    with torch.no_grad():
+        c, r = beta * (pc.float() - rc.float()), beta * (pr.float() - rr.float())
+    return {"rewards/chosen": c.mean().item(), "rewards/rejected": r.mean().item(),
+            "rewards/margins": (c - r).mean().item(), "rewards/accuracies": (c > r).float().mean().item()}
+"""),
     ("dpo_train_step", "zero_grad_after_and_split", """
 def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
     out = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
@@ -263,11 +295,26 @@ def _groups(variants):
     return groups
 
 
-@functools.cache
-def _verdicts(kind: str, index: int, tmp_root: str):
-    group = _groups(MISTAKES if kind == "mistake" else ALTERNATIVES)[index]
-    path = make_submission(tmp_root, f"{kind}_{index}", _PRELUDE + "".join(textwrap.dedent(v[2]) for v in group))
-    return {r.todo.name: r for r in check_submission(path)}
+@pytest.fixture(scope="module")
+def judge(tmp_path_factory):
+    """(kind, group index, mode) -> {todo: TodoResult}; one fork server and one grader for the module."""
+    root = str(tmp_path_factory.mktemp("variants"))
+    server = ForkServer() if use_fork_server() else None
+    grader = Grader.from_repo(seed=20261201)
+
+    @functools.cache
+    def verdicts(kind, index, mode):
+        group = _groups(MISTAKES if kind == "mistake" else ALTERNATIVES)[index]
+        path = make_submission(root, f"{kind}_{index}", _PRELUDE + "".join(textwrap.dedent(v[2]) for v in group))
+        if mode == "check":
+            results = check_submission(path, server=server)
+        else:
+            results = grade_submission(path, grader, server=server).todos
+        return {r.todo.name: r for r in results}
+
+    yield verdicts
+    if server:
+        server.close()
 
 
 def _locate(variants, todo, name):
@@ -277,23 +324,37 @@ def _locate(variants, todo, name):
     raise KeyError(name)
 
 
-@pytest.fixture(scope="module")
-def tmp_root(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("variants"))
-
-
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("todo,name,source,phrase", MISTAKES, ids=[f"{m[0]}-{m[1]}" for m in MISTAKES])
-def test_common_mistake_fails_with_its_hint(todo, name, source, phrase, tmp_root):
-    result = _verdicts("mistake", _locate(MISTAKES, todo, name), tmp_root)[todo]
+def test_common_mistake_fails_with_its_hint(todo, name, source, phrase, mode, judge):
+    result = judge("mistake", _locate(MISTAKES, todo, name), mode)[todo]
     assert result.status == "wrong", (result.status, result.message)
     assert result.score == 0
     assert phrase in result.message + result.hint, (result.message, result.hint)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("todo,name,source", ALTERNATIVES, ids=[f"{a[0]}-{a[1]}" for a in ALTERNATIVES])
-def test_correct_alternative_passes(todo, name, source, tmp_root):
-    result = _verdicts("alternative", _locate(ALTERNATIVES, todo, name), tmp_root)[todo]
+def test_correct_alternative_passes(todo, name, source, mode, judge):
+    result = judge("alternative", _locate(ALTERNATIVES, todo, name), mode)[todo]
     assert result.passed, (result.message, result.hint)
+
+
+def test_an_answer_right_only_on_the_practice_inputs_fails_grading(tmp_path):
+    """Self-checks use fixed, shipped inputs; grading also uses inputs derived from a seed students never see."""
+    path = make_submission(tmp_path, "practice_only", """
+from step5_rlhf.checks import registry
+_PRACTICE = [c.arguments(c.seed)["policy_chosen_log_probs"] for c in registry.cases_for("dpo_loss")]
+_right = dpo_loss
+def dpo_loss(pc, pr, rc, rr, beta=0.1):
+    if any(p.shape == pc.shape and torch.equal(p, pc.detach()) for p in _PRACTICE):
+        return _right(pc, pr, rc, rr, beta)
+    return _right(pc, pr, rc, rr, beta) * 0.5
+""")
+    (checked,) = check_submission(path, ["dpo_loss"])
+    (graded,) = grade_submission(path, Grader.from_repo(seed=5), ["dpo_loss"]).todos
+    assert checked.passed, checked.message
+    assert graded.status == "wrong" and "评分用的新输入" in graded.message, graded.message
 
 
 def test_todo5_is_judged_on_its_own_when_an_earlier_todo_is_wrong(tmp_path):

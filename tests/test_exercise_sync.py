@@ -1,12 +1,14 @@
-"""The student file is generated from the reference: in sync, free of answers, and failing per TODO."""
+"""What students get is generated from the reference: the exercise (in sync, free of answers, failing
+per TODO) and the shipped expected outputs (in sync with the reference and the mistake catalogue)."""
 
 import ast
 
 import pytest
 
 from step5_rlhf import paths
-from step5_rlhf.build_exercise import build, exercise_source
-from step5_rlhf.checks import check_submission
+from step5_rlhf.build_exercise import build, exercise_source, expected_data, stale
+from step5_rlhf.checks import expectations
+from step5_rlhf.assess import check_submission
 from step5_rlhf.cli import main
 from step5_rlhf.todos import TODOS
 
@@ -26,23 +28,49 @@ def test_exercise_holds_no_solution_code():
         assert len(body) == 2 and isinstance(body[1], ast.Raise), todo.name
 
 
+def test_exercise_speaks_to_the_student_only():
+    exercise = paths.EXERCISE.read_text(encoding="utf-8")
+    for instructor_only in ("solutions/", "train_dpo_solution", "build-exercise", "mistakes"):
+        assert instructor_only not in exercise, instructor_only
+    assert "python train_dpo_exercise.py" in exercise and "float32" in exercise  # how to check; the dtype rule
+
+
 def test_every_todo_has_a_stub_naming_it():
     exercise = paths.EXERCISE.read_text(encoding="utf-8")
     for todo in TODOS:
         assert f'raise NotImplementedError("{todo.label}（{todo.name}）还没有完成")' in exercise
 
 
-def test_stale_exercise_is_detected(tmp_path, capsys, monkeypatch):
+def test_shipped_expected_outputs_match_the_reference_and_the_mistakes():
+    assert stale() == [], "练习文件或 expected.json 过期：运行 step5-rlhf build-exercise"
+
+
+def test_stale_exercise_and_expected_outputs_are_detected(tmp_path, capsys, monkeypatch):
     solution = tmp_path / "solution.py"
     exercise = tmp_path / "exercise.py"
     solution.write_text(paths.SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
     assert build(solution, exercise) is True
     assert build(solution, exercise) is False  # nothing to do the second time
-    solution.write_text(solution.read_text(encoding="utf-8").replace("beta=0.1", "beta=0.2"), encoding="utf-8")
+    assert stale(solution, paths.MISTAKES, exercise) == []
+    # A changed answer: the exercise stays the same, but the shipped outputs no longer match.
+    changed = solution.read_text(encoding="utf-8").replace("return losses.mean()", "return losses.mean() * 2")
+    solution.write_text(changed, encoding="utf-8")
+    assert any("expected.json" in line and "dpo_loss/" in line for line in stale(solution, paths.MISTAKES, exercise))
+    # A changed docstring default: the exercise is stale.
+    solution.write_text(changed.replace("beta=0.1", "beta=0.2"), encoding="utf-8")
     monkeypatch.setattr(paths, "SOLUTION", solution)
     monkeypatch.setattr(paths, "EXERCISE", exercise)
     assert main(["build-exercise", "--check"]) == 1
     assert "不同步" in capsys.readouterr().out
+
+
+def test_expected_outputs_cover_every_practice_case_and_mistake():
+    shipped = expectations.ShippedExpectations.load()
+    live = expected_data()
+    assert set(shipped.runs) == set(live["runs"]) == {c.id for c in __import__("step5_rlhf.checks.registry",
+                                                                                fromlist=["CASES"]).CASES}
+    names = {m["name"] for entry in shipped.runs.values() for m in entry["mistakes"]}
+    assert len(names) >= 20  # the hints of the catalogued mistakes travel with the data
 
 
 def test_unbalanced_markers_are_refused():

@@ -22,7 +22,7 @@ def graded(tmp_path_factory):
     (folder / "bob.py").write_text("def dpo_loss(:\n", encoding="utf-8")
     out_json, out_csv = base / "out.json", base / "out.csv"
     argv = ["grade", str(paths.SOLUTION), str(paths.EXERCISE), str(folder), str(base / "missing.py"),
-            "--json", str(out_json), "--csv", str(out_csv), "--quiet"]
+            "--json", str(out_json), "--csv", str(out_csv), "--quiet", "--seed", "11"]
     return {"argv": argv, "json": out_json, "csv": out_csv}
 
 
@@ -56,6 +56,7 @@ def test_json_has_one_record_per_file_in_order(records, graded):
             assert set(entry) >= {"score", "max_score", "message"}
             assert entry["max_score"] == todo.points
         assert record["score"] == sum(e["score"] for e in record["todos"].values())
+        assert record["seed"] == 11
 
 
 def test_reference_solution_gets_full_marks(records):
@@ -91,6 +92,13 @@ def test_terminal_summary_is_in_chinese_and_reports_isolation(run):
     _, output = run
     assert "共 5 份" in output and "满分 2 份" in output and "无法评分 2 份" in output
     assert "隔离" in output  # enforced or not, the instructor is told
+    assert "评分种子：11" in output
+
+
+def test_student_mode_has_no_reference_to_grade_with(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(paths.STUDENT_MODE_ENV, "1")
+    assert main(["grade", str(paths.SOLUTION)]) == 2
+    assert "评分需要参考答案" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_non_zero(tmp_path):

@@ -12,8 +12,9 @@ import pytest
 from submissions import make_submission
 
 from step5_rlhf import paths
+from step5_rlhf.assess import Grader
+from step5_rlhf.batch_grading import grade_paths
 from step5_rlhf.grading import sandbox
-from step5_rlhf.grading.grade import grade_paths
 from step5_rlhf.grading.runner import Limits
 from step5_rlhf.todos import MAX_SCORE
 
@@ -129,7 +130,7 @@ def graded(tmp_path_factory):
     if LANDLOCK:
         files["escape"] = make_submission(base, "escape", _escape_source(base, files["correct_first"]))
     files["correct_last"] = make_submission(base, "correct_last")
-    records = grade_paths([str(p) for p in files.values()], jobs=2, limits=LIMITS)
+    records = grade_paths([str(p) for p in files.values()], Grader.from_repo(seed=3), jobs=2, limits=LIMITS)
     return base, {name: record for name, record in zip(files, records)}
 
 

@@ -6,7 +6,7 @@
 
 import pytest
 
-from step5_rlhf.checks import check_submission
+from step5_rlhf.assess import check_submission
 from step5_rlhf.checks.report import format_report
 from step5_rlhf.todos import TODOS
 

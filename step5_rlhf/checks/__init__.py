@@ -1,16 +1,11 @@
-"""One set of checks for the five TODOs, served to pytest, `check`, `grade` and nbgrader.
+"""The checks of the five TODOs, as pure logic: cases, expected outputs, comparison, verdicts, reports.
 
-    from step5_rlhf.checks import check_submission
-    results = check_submission("exercises/train_dpo_exercise.py")   # list of TodoResult
+Nothing here runs a student's file; `step5_rlhf.grading` does that (in a sandboxed child process)
+and `step5_rlhf.assess` ties the two together:
+
+    from step5_rlhf.assess import check_submission
+    results = check_submission("train_dpo_exercise.py")   # list of TodoResult
+
+One module per TODO holds its cases, how its answer is compared and its hints
+(todo1_dpo_loss.py … todo5_train_step.py); `registry` lists them in course order.
 """
-
-
-def check_submission(path, todos=None, limits=None):
-    """Run the checks of `todos` (all by default) on a Python file; never imports it here."""
-    from ..grading.runner import run_submission
-    from ..todos import select
-    from .verdict import check_results
-
-    chosen = select(todos)
-    results = run_submission(path, [t.name for t in chosen], limits)
-    return check_results(results, [t.name for t in chosen])

@@ -1,14 +1,16 @@
 """One verdict per TODO: passed / not done / wrong / error, with a Chinese message and hint.
 
-This is the single set of checks behind pytest, `step5-rlhf check`, `step5-rlhf grade`
-and the nbgrader test cells. A TODO is all-or-nothing, like an nbgrader test cell.
+This is the single set of checks behind pytest, `step5-rlhf check`, `step5-rlhf grade` and the
+nbgrader course. A TODO is all-or-nothing, like an nbgrader test cell. The judge gets the
+outputs of each run (from a child process) and an expectations object (shipped data or the live
+reference); it never runs student code itself.
 """
 
 from dataclasses import asdict, dataclass
 
-from ..todos import Todo, select
-from . import cases, compare, reference
-from .mistakes import NONFINITE_HINTS
+from ..todos import Todo
+from . import case as case_module
+from . import compare, registry
 
 STATUS_TEXT = {"passed": "通过", "not_done": "还没做", "wrong": "不对", "error": "出错"}
 ERROR_TEXT = {
@@ -19,8 +21,6 @@ ERROR_TEXT = {
     "protocol": "输出无法识别",
     "syntax": "语法错误",
 }
-
-STEP_HINT = "一步的顺序：整个 2B batch 前向一次 → TODO 2 → 前 B 行是 chosen → TODO 1 → zero_grad → backward → step → TODO 4。"
 
 
 @dataclass
@@ -50,71 +50,74 @@ class TodoResult:
         return data
 
 
-def _error_result(todo, case, error) -> TodoResult:
+def _error_result(todo, run, error) -> TodoResult:
     kind = error.get("kind")
     where = f"（第 {error['line']} 行）" if error.get("line") else ""
     if kind == "not_done":
         return TodoResult(todo, "not_done", f"{todo.label}（{todo.name}）还没有完成",
-                          f"在练习文件里实现 {todo.name}，删掉 raise NotImplementedError。", case.name)
+                          f"在练习文件里实现 {todo.name}，删掉 raise NotImplementedError。", run.case.name)
     if error.get("import"):
         detail = ERROR_TEXT.get(kind, "出错")
         text = f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
         return TodoResult(todo, "error", f"无法导入练习文件：{detail}{where} {text}".strip(),
-                          "先让文件能被 Python 导入：python exercises/train_dpo_exercise.py", "import")
+                          "先让文件能被 Python 导入：python train_dpo_exercise.py", "import")
     if kind in ERROR_TEXT:
         detail = ERROR_TEXT[kind]
         message = error.get("message") or ""
-        return TodoResult(todo, "error", f"用例「{case.what}」{detail}{where}：{message}".rstrip("："),
-                          "检查有没有死循环、过大的张量，或在函数里调用了 exit。", case.name)
+        return TodoResult(todo, "error", f"用例「{run.what}」{detail}{where}：{message}".rstrip("："),
+                          "检查有没有死循环、过大的张量，或在函数里调用了 exit。", run.case.name)
     text = f"{error.get('type', 'Exception')}: {error.get('message', '')}"
-    return TodoResult(todo, "error", f"用例「{case.what}」抛出异常{where}：{text}",
-                      "对照文档字符串检查输入输出的形状与类型。", case.name)
+    return TodoResult(todo, "error", f"用例「{run.what}」抛出异常{where}：{text}",
+                      "对照文档字符串检查输入输出的形状与类型。", run.case.name)
 
 
-def _mistake_hint(case_id, outputs):
-    for mistake, mistake_out in reference.mistake_outputs(case_id):
-        if compare.call_difference(mistake.todo, outputs, mistake_out) is None:
+def _mistake_hint(module, run, value, expectations):
+    for mistake, mistake_value in expectations.mistakes(run):
+        if module.value_difference(value, mistake_value) is None:
             return mistake.hint
     return ""
 
 
-def _case_problem(case, outputs):
-    """(difference, hint) for one case that ran, or None when it matches the reference."""
-    case_id = f"{case.todo}/{case.name}"
-    expected = reference.expected(case_id)
-    if case.runner == "train_step":
-        problem = compare.train_step_difference(outputs, expected, reference.initial_params(case_id))
-        return (problem, STEP_HINT) if problem else None
-    problem = compare.call_difference(case.todo, outputs if isinstance(outputs, dict) else {}, expected)
+def _run_problem(module, run, outputs, expectations):
+    """(difference, hint) for one run that finished, or None when it matches the expected outputs."""
+    expected = expectations.expected(run)
+    if run.case.runner == "train_step":
+        problem = module.run_difference(outputs, expected, case_module.initial_params(run.case, run.seed))
+        return (problem, module.HINT) if problem else None
+    outputs = outputs if isinstance(outputs, dict) else {}
+    problem = compare.call_difference(module.value_difference, outputs, expected)
     if not problem:
         return None
-    hint = _mistake_hint(case_id, outputs) if isinstance(outputs, dict) else ""
+    hint = _mistake_hint(module, run, outputs.get("value"), expectations)
     if not hint and "inf/NaN" in problem:
-        hint = NONFINITE_HINTS.get(case.todo, "")
+        hint = getattr(module, "NONFINITE_HINT", "")
+    if not hint and "dtype" in problem:
+        hint = compare.DTYPE_RULE
     return problem, hint
 
 
-def judge_todo(todo: Todo, results: dict) -> TodoResult:
-    """Verdict for one TODO from the case results of a submission (case id -> CaseResult)."""
-    todo_cases = cases.cases_for(todo.name)
+def judge_todo(todo: Todo, results: dict, runs, expectations) -> TodoResult:
+    """Verdict for one TODO from the results of its runs (run key -> CaseResult)."""
+    module = registry.MODULES[todo.name]
+    runs = [run for run in runs if run.case.todo == todo.name]
     failures = []
-    for case in todo_cases:
-        result = results[f"{case.todo}/{case.name}"]
+    for run in runs:
+        result = results[run.key]
         if not result.ok:
             if result.error.get("kind") == "not_done" or result.error.get("import"):
-                return _error_result(todo, case, result.error)
-            failures.append((case, _error_result(todo, case, result.error)))
+                return _error_result(todo, run, result.error)
+            failures.append((run, _error_result(todo, run, result.error)))
             continue
-        found = _case_problem(case, result.outputs)
+        found = _run_problem(module, run, result.outputs, expectations)
         if found:
             problem, hint = found
-            failures.append((case, TodoResult(todo, "wrong", f"用例「{case.what}」：{problem}",
-                                              hint or "对照文档字符串里的步骤再检查一遍。", case.name)))
+            failures.append((run, TodoResult(todo, "wrong", f"用例「{run.what}」：{problem}",
+                                             hint or "对照文档字符串里的步骤再检查一遍。", run.case.name)))
     if todo.name == "dpo_train_step" and failures:
         # TODO 5 passes when it matches the reference end to end (inlined maths is fine), or when it
         # is wired right with the checker's stand-ins for TODO 1/2/4, so that a mistake in an earlier
         # TODO is not charged twice. Otherwise the stand-in case names TODO 5's own mistake.
-        spied_failed = [(c, r) for c, r in failures if c.options.get("spies")]
+        spied_failed = [(r, v) for r, v in failures if r.case.options.get("spies")]
         if len(spied_failed) == len(failures):
             return TodoResult(todo, "passed", f"{todo.label} 通过")
         if not spied_failed:
@@ -122,8 +125,4 @@ def judge_todo(todo: Todo, results: dict) -> TodoResult:
         failures = spied_failed
     if failures:
         return failures[0][1]
-    return TodoResult(todo, "passed", f"{todo.label} 通过：{len(todo_cases)} 个用例的数值、梯度都与参考答案一致")
-
-
-def check_results(results: dict, todos=None) -> list:
-    return [judge_todo(todo, results) for todo in select(todos)]
+    return TodoResult(todo, "passed", f"{todo.label} 通过：{len(runs)} 个用例的数值、梯度都与参考答案一致")

@@ -1,5 +1,8 @@
 """Child side: run one submission's cases behind the sandbox and stream plain outputs.
 
+A submission is an exercise file (then its check cases run) or a notebook answer cell (then the
+values of the requested variables are reported).
+
 Two ways to start, same work (`serve`):
 
 * fork server (Linux): `python -I -m step5_rlhf.grading.child --server FD` imports torch and
@@ -30,41 +33,29 @@ def prepare():
     import torch.nn.functional  # noqa: F401  (submissions do `import torch.nn.functional as F`)
     import torch.optim  # noqa: F401
 
-    from step5_rlhf.checks import cases, wire  # noqa: F401
+    from step5_rlhf.checks import case, registry, wire  # noqa: F401
     from step5_rlhf.grading import sandbox  # noqa: F401
 
     torch.set_num_threads(1)  # also keeps the fork server single-threaded: fork is then safe
-    _warm_up(torch, cases)
+    _warm_up(torch, registry)
 
 
-def _warm_up(torch, cases):
-    """Run the checks' own code paths once with stand-in functions (never the reference).
+def _warm_up(torch, registry):
+    """Build every case once and take one optimizer step on a case's tiny model (never the reference).
 
     Their lazy imports (an optimizer step pulls in torch._dynamo, ~800 modules and ~1.4 s) then
     happen here, before lock-down and, in the fork server, once instead of once per submission.
     """
-    import types
-
-    def train_step(policy, batch, ref_chosen, ref_rejected, optimizer, beta=0.1):
-        logits = policy(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        log_probs = cases.SPIES["sequence_log_probs"](logits, batch["input_ids"], batch["loss_mask"])
-        half = ref_chosen.shape[0]
-        loss = torch.nn.functional.logsigmoid(beta * (log_probs[:half] - log_probs[half:])).neg().mean()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        return {"loss": loss.item()}
-
-    module = types.SimpleNamespace(dpo_train_step=train_step, **cases.SPIES)
     with torch.enable_grad():
-        for case in cases.CASES:
+        for case in registry.CASES:
+            args = case.arguments(case.seed)
             if case.runner == "train_step":
-                cases.run_case(module, case)
-            else:
-                case.build()
+                model = args["policy"]
+                optimizer = torch.optim.SGD(model.parameters(), lr=args["lr"])
+                model(input_ids=args["batch"]["input_ids"]).logits.square().mean().backward()
+                optimizer.step()
         logits = torch.randn(2, 3, 5, requires_grad=True)
-        picked = logits.log_softmax(-1).gather(-1, torch.zeros(2, 3, 1, dtype=torch.long)).squeeze(-1)
-        torch.autograd.grad(picked.sum(), [logits])
+        torch.autograd.grad(logits.log_softmax(-1).sum(), [logits])
 
 
 def _error(kind, exc, path):
@@ -108,8 +99,8 @@ def _too_big(value, budget):
 
 def serve(request, source: bytes, out_fd: int):
     """Lock down, run the submission, stream results. Never returns normally: exits the process."""
-    from step5_rlhf.checks import cases as case_module
-    from step5_rlhf.checks import wire
+    from step5_rlhf.checks import case as case_module
+    from step5_rlhf.checks import registry, wire
     from step5_rlhf.grading import sandbox
 
     out = os.fdopen(out_fd, "w", encoding="utf-8", closefd=True)
@@ -148,20 +139,28 @@ def serve(request, source: bytes, out_fd: int):
     restore_builtins()
     send({"ready": True})
 
-    for case_id in request["cases"]:
-        case = case_module.BY_ID[case_id]
+    if "variables" in request:  # a notebook answer cell: report the values it assigned, nothing else
+        values = {}
+        for name in request["variables"][:16]:
+            value = module.__dict__.get(str(name))
+            values[str(name)] = {"type": "other", "name": "太大的值"} if _too_big(value, [1000]) else wire.encode(value)
+        send({"variables": values})
+        os._exit(0)
+
+    for run in request["runs"]:
+        case = registry.BY_ID[run["case"]]
         restore_builtins()
         try:
             if case.runner == "call" and not callable(getattr(module, case.todo, None)):
                 raise AttributeError(f"找不到函数 {case.todo}")
-            outputs = case_module.run_case(module, case)
+            outputs = case_module.run_case(module, case, int(run["seed"]))
             restore_builtins()
             if _too_big(outputs, [wire.MAX_ELEMENTS]):
                 raise ValueError("输出的张量太大（元素个数远超预期）")
-            record = {"case": case_id, "outputs": wire.encode(outputs)}
+            record = {"case": run["key"], "outputs": wire.encode(outputs)}
         except BaseException as exc:
             restore_builtins()
-            record = {"case": case_id, "error": _error(_classify(exc), exc, path)}
+            record = {"case": run["key"], "error": _error(_classify(exc), exc, path)}
         restore_builtins()
         send(record)
     # Skip interpreter teardown: a submission's atexit hooks or threads must not delay the grader.

@@ -19,7 +19,6 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from ..checks import cases as case_module
 from ..checks import wire
 
 MAX_LINE = 8 * 1024 * 1024  # one case's outputs are far smaller; more is garbage
@@ -161,6 +160,12 @@ class ForkServer:
         self.process = None
         self.sock = None
 
+    def start(self):
+        """Start the server process now (it imports torch, ~2 s); the first child would otherwise wait for it."""
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        return self
+
     def _start(self):
         self.close()
         ours, theirs = socket.socketpair()
@@ -192,8 +197,7 @@ class ForkServer:
         return json.loads(line), fds
 
     def start_child(self, request, source):
-        if self.process is None or self.process.poll() is not None:
-            self._start()
+        self.start()
         read_fd, write_fd = os.pipe()
         try:
             body = json.dumps({**request, "source": base64.b64encode(source).decode()}).encode()
@@ -300,22 +304,22 @@ def _read_source(path):
     return source
 
 
-def run_submission(submission, todo_names, limits: Limits = None, server: ForkServer = None) -> dict:
-    """Case id -> CaseResult for every case of the named TODOs, whatever the submission does.
+def run_submission(submission, runs, limits: Limits = None, server: ForkServer = None) -> dict:
+    """Run key -> CaseResult for every run (`checks.case.Run`), whatever the submission does.
 
     `server`: a ForkServer to reuse across submissions (grading many files); by default one is
     started for this call (Linux) or a fresh interpreter per child is used (elsewhere).
     """
     limits = limits or Limits()
-    pending = [f"{c.todo}/{c.name}" for name in todo_names for c in case_module.cases_for(name)]
+    pending = [run.request() for run in runs]
     results = Results()
     path = os.path.abspath(submission)
     try:
         source = _read_source(path)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        for case_id in pending:
-            results[case_id] = CaseResult(error={"kind": "unreadable", "type": "", "line": None, "import": True,
+        for run in pending:
+            results[run["key"]] = CaseResult(error={"kind": "unreadable", "type": "", "line": None, "import": True,
                                                  "message": f"无法读取文件：{reason}"})
         return results
     own_server = server is None and use_fork_server()
@@ -326,7 +330,7 @@ def run_submission(submission, todo_names, limits: Limits = None, server: ForkSe
             os.chmod(workdir, 0o700)
             retries = 1
             while pending:
-                request = {"submission": path, "cases": list(pending), "workdir": workdir, "limits": limits.for_child()}
+                request = {"submission": path, "runs": list(pending), "workdir": workdir, "limits": limits.for_child()}
                 try:
                     child = server.start_child(request, source) if server else _SpawnedChild(request, source, workdir)
                 except ServerError:
@@ -345,22 +349,58 @@ def run_submission(submission, todo_names, limits: Limits = None, server: ForkSe
     return results
 
 
+def run_snippet(source: str, variables, limits: Limits = None, server: ForkServer = None,
+                label: str = "答案单元") -> dict:
+    """Run a notebook answer cell's code in a sandboxed child: {"values": {name: value}} or {"error": {...}}.
+
+    Only plain values come back (float, int, bool, str, lists, tensors; anything else as `wire.Other`),
+    so an object that fakes equality or a float subclass cannot pass a test run on it here.
+    """
+    limits = limits or Limits()
+    own_server = server is None and use_fork_server()
+    if own_server:
+        server = ForkServer()
+    try:
+        with tempfile.TemporaryDirectory(prefix="step5-answer-", ignore_cleanup_errors=True) as workdir:
+            os.chmod(workdir, 0o700)
+            request = {"submission": label, "runs": [], "variables": list(variables), "workdir": workdir,
+                       "limits": limits.for_child()}
+            raw = source.encode("utf-8")
+            child = server.start_child(request, raw) if server else _SpawnedChild(request, raw, workdir)
+            try:
+                ready = _wait_ready(child, limits, Results())
+                if ready is not True:
+                    return {"error": ready}
+                record = _record(child, time.monotonic() + limits.case_seconds)
+                values = record["variables"]
+                if not isinstance(values, dict):
+                    raise ValueError
+                return {"values": {name: wire.decode(values[name]) for name in variables if name in values}}
+            except (TimeoutError, EOFError, ValueError, KeyError, UnicodeDecodeError, RecursionError):
+                return {"error": {"kind": "protocol", "type": "", "line": None, "message": "子进程的输出无法识别"}}
+            finally:
+                child.close()
+    finally:
+        if own_server:
+            server.close()
+
+
 def _run_child(child, pending, results, limits) -> bool:
     """Collect what one child reports; False when the whole submission is done for (import failed)."""
     ready = _wait_ready(child, limits, results)
     if ready is not True:
-        for case_id in pending:
-            results[case_id] = CaseResult(error={**ready, "import": True})
+        for run in pending:
+            results[run["key"]] = CaseResult(error={**ready, "import": True})
         pending.clear()
         return False
     deadline = time.monotonic() + limits.case_seconds
     while pending:
-        case_id = pending[0]
+        key = pending[0]["key"]
         try:
             line = child.read_line(deadline)
             if line is None:
                 raise EOFError
-            parsed = _parse(line, case_id)
+            parsed = _parse(line, key)
         except TimeoutError:
             _fail_todo(results, pending, {"kind": "timeout", "type": "", "line": None,
                                           "message": f"超过时间限制（每个用例 {limits.case_seconds:g} 秒）"})
@@ -372,7 +412,7 @@ def _run_child(child, pending, results, limits) -> bool:
             _fail_todo(results, pending, {"kind": "protocol", "type": "", "line": None,
                                           "message": f"子进程的输出无法识别：{exc}"[:200]})
             return True
-        results[case_id] = parsed
+        results[key] = parsed
         pending.pop(0)
         deadline = time.monotonic() + limits.case_seconds
     return True
@@ -413,8 +453,7 @@ def _wait_ready(child, limits, results):
 
 def _fail_todo(results, pending, error):
     """Mark the current case and the rest of its TODO as failed; later TODOs get a new child."""
-    todo = pending[0].split("/")[0]
-    results[pending[0]] = CaseResult(error=error)
-    pending.pop(0)
-    while pending and pending[0].split("/")[0] == todo:
-        results[pending.pop(0)] = CaseResult(error={**error, "skipped": True})
+    todo = pending[0]["case"].split("/")[0]
+    results[pending.pop(0)["key"]] = CaseResult(error=error)
+    while pending and pending[0]["case"].split("/")[0] == todo:
+        results[pending.pop(0)["key"]] = CaseResult(error={**error, "skipped": True})

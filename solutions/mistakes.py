@@ -1,23 +1,19 @@
 """Common wrong answers, written on purpose, so a check can name the one a student made.
 
-Each mistake is a function with the TODO's signature and a Chinese hint. When a submission's
-output on a case equals a mistake's output on the same inputs, the check shows that hint.
-The tests also run every mistake as a submission and assert that the checks fail it.
-"""
+Instructor material, like the reference solution next to it: never copied into the package, the
+release or a student folder (several of these are one edit away from an answer). Students get
+only the outputs of these functions on the practice inputs (step5_rlhf/checks/expected.json,
+written by `step5-rlhf build-exercise`); instructor grading runs them live on graded inputs.
 
-from dataclasses import dataclass
-from typing import Callable
+Each mistake is a function with the TODO's signature and a Chinese hint. When a submission's
+returned value on a case equals a mistake's on the same inputs, the check shows that hint.
+The tests also write every mistake as a student would and assert that the checks fail it.
+"""
 
 import torch
 import torch.nn.functional as F
 
-
-@dataclass(frozen=True)
-class Mistake:
-    todo: str
-    name: str
-    hint: str
-    func: Callable
+from step5_rlhf.checks.mistake import Mistake
 
 
 def _z(pc, pr, rc, rr):
@@ -146,12 +142,4 @@ METRICS = [
             lambda pc, pr, rc, rr, beta=0.1: _metrics(pc, pr, rc, rr, beta, count=True)),
 ]
 
-BY_TODO = {}
-for _m in DPO_LOSS + SEQUENCE + COLLATE + METRICS:
-    BY_TODO.setdefault(_m.todo, []).append(_m)
-
-# What a non-finite output most likely means, per TODO.
-NONFINITE_HINTS = {
-    "dpo_loss": "出现了 inf/NaN：用 F.logsigmoid(x)，不要写 torch.log(torch.sigmoid(x))（x 很负时会下溢成 log 0）。",
-    "sequence_log_probs": "出现了 inf/NaN：用 log_softmax，不要写 torch.log(torch.softmax(...))（概率会下溢成 0）。",
-}
+MISTAKES = DPO_LOSS + SEQUENCE + COLLATE + METRICS

@@ -1,11 +1,12 @@
 """Grade many exercise files: one record per file, as JSON / CSV rows and a Chinese summary.
 
-    from step5_rlhf.grading.grade import grade_paths
-    records = grade_paths(["submissions/"], jobs=2)
+    from step5_rlhf.assess import Grader
+    from step5_rlhf.batch_grading import grade_paths
+    records = grade_paths(["submissions/"], Grader.from_repo(seed=1234), jobs=2)
 
-Each file runs in its own sandboxed child (see `runner`); comparisons and scores are computed
-here, in the grader. A file that cannot be graded at all (missing, unreadable, syntax error,
-crash or time-out while importing) gets score 0 and a Chinese `error`; grading goes on.
+Each file runs in its own sandboxed child (see `grading.runner`); comparisons and scores are
+computed here, in the grader. A file that cannot be graded at all (missing, unreadable, syntax
+error, crash or time-out while importing) gets score 0 and a Chinese `error`; grading goes on.
 """
 
 import csv
@@ -16,10 +17,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..checks import cases, reference, verdict
-from ..checks.report import MARK
-from ..todos import MAX_SCORE, TODOS
-from . import runner
+from .assess import Grader, grade_submission
+from .checks import registry
+from .checks.report import MARK, pad
+from .grading import runner
+from .todos import MAX_SCORE, TODOS
 
 
 def collect(paths) -> list:
@@ -35,26 +37,14 @@ def collect(paths) -> list:
     return found
 
 
-def _warm_reference():
-    # Expected outputs are cached; computing them once up front keeps worker threads from racing.
-    for case_id, case in cases.BY_ID.items():
-        reference.expected(case_id)
-        if case.runner == "train_step":
-            reference.initial_params(case_id)
-        else:
-            reference.mistake_outputs(case_id)
+def warm_reference(grader: Grader):
+    # Expected outputs are cached; computing them once up front keeps worker threads from waiting on each other.
+    for run in registry.graded_runs([t.name for t in TODOS], grader.seed):
+        grader.expectations.expected(run)
+        grader.expectations.mistakes(run)
 
 
-def _judge(todo, results):
-    try:
-        return verdict.judge_todo(todo, results)
-    except Exception as exc:  # outputs that decode fine but break a comparison still cost only this TODO
-        return verdict.TodoResult(todo, "error", f"{todo.label} 的输出无法与参考答案比较（{type(exc).__name__}）",
-                                  "检查返回值的类型与结构是否符合文档字符串。")
-
-
-def _isolation(results):
-    report = getattr(results, "isolation", None)
+def _isolation(report):
     if not report:
         return None
     return {"filesystem": bool(report.get("filesystem")), "network": bool(report.get("network")),
@@ -62,49 +52,44 @@ def _isolation(results):
             "rlimits": bool(report.get("rlimits")), "note": report.get("note", "")}
 
 
-def grade_file(path, limits=None, server=None) -> dict:
+def grade_file(path, grader: Grader, limits=None, server=None) -> dict:
     """The record of one file: score, per-TODO score and message, whole-file error, isolation."""
     record = {"submission": str(path), "score": 0, "max_score": MAX_SCORE, "todos": {}, "error": None,
-              "isolation": None}
-    names = [t.name for t in TODOS]
+              "isolation": None, "seed": grader.seed}
     if not os.path.isfile(path):
         record["error"] = f"找不到文件：{path}" if not os.path.exists(path) else f"不是文件：{path}"
-        results = None
-    else:
-        results = runner.run_submission(path, names, limits, server=server)
-        record["isolation"] = _isolation(results)
-    for todo in TODOS:
-        if results is None:
+        for todo in TODOS:
             record["todos"][todo.name] = {"score": 0, "max_score": todo.points, "status": "error",
                                           "message": record["error"], "hint": ""}
-            continue
-        result = _judge(todo, results)
-        record["todos"][todo.name] = {"score": result.score, "max_score": result.max_score, "status": result.status,
-                                      "message": result.message, "hint": result.hint}
+        return record
+    assessment = grade_submission(path, grader, limits=limits, server=server)
+    record["isolation"] = _isolation(assessment.isolation)
+    for result in assessment.todos:
+        record["todos"][result.todo.name] = {"score": result.score, "max_score": result.max_score,
+                                             "status": result.status, "message": result.message, "hint": result.hint}
         record["score"] += result.score
-    if results is not None:
-        import_errors = [r.error for r in results.values() if r.error.get("import")]
-        if import_errors:  # every TODO failed the same way: report it once, for the whole file
-            record["error"] = record["todos"][TODOS[0].name]["message"]
+    if all(result.case == "import" for result in assessment.todos):
+        # every TODO failed the same way: report it once, for the whole file
+        record["error"] = assessment.todos[0].message
     return record
 
 
-def grade_paths(paths, jobs=2, limits=None, progress=None) -> list:
+def grade_paths(paths, grader: Grader, jobs=2, limits=None, progress=None) -> list:
     """Records for every file under `paths`, in order; `jobs` files are graded at the same time."""
     files = collect(paths)
     if not files:
         return []
-    _warm_reference()
     jobs = max(1, min(int(jobs), len(files)))
     servers = queue.Queue()
-    for _ in range(jobs):
-        servers.put(runner.ForkServer() if runner.use_fork_server() else None)
+    for _ in range(jobs):  # the servers import torch while the reference runs
+        servers.put(runner.ForkServer().start() if runner.use_fork_server() else None)
+    warm_reference(grader)
     done = [0]
 
     def grade_one(path):
         server = servers.get()
         try:
-            record = grade_file(path, limits, server)
+            record = grade_file(path, grader, limits, server)
         finally:
             servers.put(server)
         done[0] += 1
@@ -154,14 +139,12 @@ def isolation_line(records) -> str:
 
 
 def summary(records) -> str:
-    from ..checks.report import _pad
-
-    lines = [_pad("文件", 40) + _pad("得分", 8) + " ".join(f"T{t.number}" for t in TODOS) + "  备注"]
+    lines = [pad("文件", 40) + pad("得分", 8) + " ".join(f"T{t.number}" for t in TODOS) + "  备注"]
     for r in records:
         marks = " ".join(MARK[r["todos"][t.name]["status"]].strip() for t in TODOS)
         note = (r["error"] or "")[:60]
         name = r["submission"] if len(r["submission"]) <= 38 else "…" + r["submission"][-37:]
-        lines.append(_pad(name, 40) + _pad(f"{r['score']}/{r['max_score']}", 8) + marks + "  " + note)
+        lines.append(pad(name, 40) + pad(f"{r['score']}/{r['max_score']}", 8) + marks + "  " + note)
     if records:
         scores = [r["score"] for r in records]
         full = sum(s == MAX_SCORE for s in scores)
