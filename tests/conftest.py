@@ -1,4 +1,12 @@
-"""Shared pytest options: `--submission PATH` points the TODO checks at any student file."""
+"""Shared pytest options and fixtures.
+
+`--submission PATH` points the TODO checks at any student file. `released_course` builds the
+nbgrader course once per session (source, grading folder, wheel, release) for the tests that
+grade a class and the test that installs the package as a student would.
+"""
+
+import subprocess
+import sys
 
 import pytest
 
@@ -13,3 +21,26 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def submission_path(request):
     return request.config.getoption("--submission") or str(paths.SOLUTION)
+
+
+def run_nbgrader(course, *args, timeout=900):
+    """`nbgrader ARGS` in the course folder, the way `step5-rlhf course …` runs it (alembic on PATH)."""
+    from step5_rlhf.commands.course import nbgrader_env
+
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          timeout=timeout, env=nbgrader_env())
+    assert proc.returncode == 0, f"nbgrader {' '.join(args)} 失败：\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """(course dir, release folder): `course build` (grading seed 4242, wheel) and `generate_assignment`."""
+    pytest.importorskip("nbgrader")
+    from step5_rlhf.course import ASSIGNMENT
+    from step5_rlhf.course.builder import build
+
+    course = tmp_path_factory.mktemp("course") / "course"
+    build(course, seed=4242)
+    run_nbgrader(course, "generate_assignment", ASSIGNMENT)
+    return course, course / "release" / ASSIGNMENT

@@ -2,18 +2,19 @@
 
 import sys
 
-from . import DEFAULT_BETA, DEFAULT_STEPS
+from ..training import DEFAULT_BETA, DEFAULT_STEPS
 
 
 def configure(parser) -> None:
-    parser.add_argument("--impl", default="solution",
-                        help="用谁的五个函数：solution（参考答案）、exercise（练习文件）或一个 .py 文件路径")
+    parser.add_argument("--impl", default="auto",
+                        help="用谁的五个函数：exercise（你的练习文件）、solution（参考答案，只在课程仓库里有）或一个 .py 文件路径；"
+                             "默认 auto：仓库里用参考答案，否则用当前文件夹里的练习文件")
     parser.add_argument("--beta", type=float, default=DEFAULT_BETA, help=f"DPO 的 β（默认 {DEFAULT_BETA}）")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"DPO 训练步数（默认 {DEFAULT_STEPS}）")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="计算设备（默认 auto）")
     parser.add_argument("--model", default=None, help="本地 HF 因果语言模型目录（含分词器）；默认从零建一个小模型")
-    parser.add_argument("--data", default=None, help="含 train.jsonl 和 eval.jsonl 的目录（默认 data/）")
-    parser.add_argument("--out", default=None, help="输出目录（默认 runs/latest）")
+    parser.add_argument("--data", default=None, help="含 train.jsonl 和 eval.jsonl 的目录（默认：当前文件夹的 data/）")
+    parser.add_argument("--out", default=None, help="输出目录（默认：当前文件夹的 runs/latest）")
     parser.add_argument("--seed", type=int, default=0, help="随机种子（CPU 上同一种子结果完全相同）")
     parser.add_argument("--backend", default="native", choices=["native", "trl"],
                         help="native：用你的五个函数训练；trl：用 TRL 的 DPOTrainer 做对照")
@@ -23,19 +24,20 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from .data import PreferenceDataError
-    from .device import DeviceError
-    from .dpo import TrainingDivergedError
-    from .impl import ImplementationError
-    from .run import DEFAULT_OUT, run_training
+    from .. import paths
+    from ..training.data import PreferenceDataError
+    from ..training.device import DeviceError
+    from ..training.dpo import TrainingDivergedError
+    from ..training.impl import ImplementationError
+    from ..training.run import run_training
 
     try:
         result = run_training(
-            impl=args.impl, steps=args.steps, beta=args.beta, out=args.out or DEFAULT_OUT, device=args.device,
+            impl=args.impl, steps=args.steps, beta=args.beta, out=args.out or paths.runs_dir() / "latest", device=args.device,
             seed=args.seed, progress=not args.quiet, model=args.model, data=args.data, backend=args.backend,
             threads=args.threads,
         )
-    except (ImplementationError, PreferenceDataError, DeviceError, TrainingDivergedError) as error:
+    except (ImplementationError, PreferenceDataError, DeviceError, TrainingDivergedError, FileNotFoundError) as error:
         print(error, file=sys.stderr)  # one Chinese line, no traceback
         return 2
     except ImportError as error:

@@ -1,11 +1,24 @@
 """The nbgrader course of this module, built from the repository (notebooks/, the solution, data/).
 
-    step5-rlhf course build COURSE_DIR      # COURSE_DIR/source/step5_rlhf/ + nbgrader_config.py
+    step5-rlhf course build COURSE_DIR      # source/, grading/, dist/*.whl, nbgrader_config.py
     cd COURSE_DIR && nbgrader generate_assignment step5_rlhf && ...
 
 Nothing of the course is kept in the repository: every build regenerates it from one source.
+COURSE_DIR/grading/ holds the reference, the mistake catalogue and the grading seed: instructor-only,
+never part of a release.
 """
+
+from .. import paths
+from ..todos import TODOS
 
 ASSIGNMENT = "step5_rlhf"
 COURSE_ID = "step5-rlhf-dpo"
-EXERCISE_FILE = "train_dpo_exercise.py"
+EXERCISE_FILE = paths.EXERCISE_NAME
+GRADING_DIR = "grading"
+# The grade cell of each TODO; its points come from the grader outside the kernel.
+TODO_GRADE_IDS = {f"todo{t.number}_{t.name}": t for t in TODOS}
+# Lesson cells with this tag (training runs, plots) are not run by autograde: no grade depends on them.
+SKIP_TAG = "skip-autograde"
+# What nbgrader (and the student folder) put where an answer was.
+CODE_STUB = "# 在这里写你的代码\nraise NotImplementedError()"
+TEXT_STUB = "✏️ 双击这里，写下你的回答。"
