@@ -4,4 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
-exec python -m pytest "$@"
+# Two workers (both cores), one test file per worker at a time: the files share slow fixtures
+# (a built nbgrader course, executed notebooks). PYTEST_WORKERS=0 runs everything in one process.
+# One thread per process: two workers on two cores, each with torch's default two threads, slow each
+# other down several times over (notebook kernels and subprocesses inherit this).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
+exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

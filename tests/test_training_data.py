@@ -30,6 +30,11 @@ def _line(row) -> bytes:
         (_line({"prompt": "x", "chosen": 3, "rejected": "z"}), '字段 "chosen" 应该是字符串'),
         (_line({"prompt": "x", "chosen": "y", "rejected": "  "}), '字段 "rejected" 是空的回答'),
         (b"[1, 2]\n", "JSON 对象"),
+        (_line({"prompt": "x", "chosen": "一样的回答", "rejected": "一样的回答"}), "完全相同"),
+        (_line({"chosen": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}],
+                "rejected": [{"role": "system", "content": "z"}, {"role": "assistant", "content": "w"}]}), "无法确定提示词"),
+        (_line({"prompt": [{"role": "user", "content": "x"}], "chosen": [{"role": "robot", "content": "y"}],
+                "rejected": [{"role": "assistant", "content": "w"}]}), "role"),
     ],
 )
 def test_bad_file_names_file_line_and_problem(tmp_path, bad_line, problem):
@@ -68,3 +73,45 @@ def test_data_generator_is_deterministic(tmp_path):
     main(tmp_path)
     for name in ("train.jsonl", "eval.jsonl"):
         assert (tmp_path / name).read_bytes() == (paths.DATA_DIR / name).read_bytes()
+
+
+def test_windows_notepad_file_with_bom_and_crlf_loads(tmp_path):
+    path = tmp_path / "notepad.jsonl"
+    lines = [json.dumps(GOOD, ensure_ascii=False), json.dumps({**GOOD, "prompt": "什么是DPO？"}, ensure_ascii=False)]
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    rows = load_jsonl(path)
+    assert rows == [GOOD, {**GOOD, "prompt": "什么是DPO？"}]
+
+
+def test_conversational_format_with_explicit_and_implicit_prompt(tmp_path):
+    user = {"role": "user", "content": "什么是AI？"}
+    good = {"role": "assistant", "content": "AI是人工智能的缩写。"}
+    bad = {"role": "assistant", "content": "不知道。"}
+    explicit = {"prompt": [user], "chosen": [good], "rejected": [bad], "dimension": "helpful"}
+    implicit = {"chosen": [{"role": "system", "content": "你是助手。"}, user, good],
+                "rejected": [{"role": "system", "content": "你是助手。"}, user, bad]}
+    path = _write(tmp_path, [_line(explicit), _line(implicit)])
+    first, second = load_jsonl(path)
+    assert {k: first[k] for k in ("prompt", "chosen", "rejected", "dimension")} == {**GOOD, "dimension": "helpful"}
+    assert second["prompt"] == "系统：你是助手。\n用户：什么是AI？\n助手："  # the documented plain rendering
+    assert (second["chosen"], second["rejected"]) == (GOOD["chosen"], GOOD["rejected"])
+    assert second["messages"]["prompt"] == implicit["chosen"][:2]
+
+
+def test_conversational_rows_use_the_chat_template_when_the_tokenizer_has_one(tmp_path):
+    from step5_rlhf.training.data import text_row, tokenize_pair
+    from step5_rlhf.training.model import build_tokenizer
+
+    user = {"role": "user", "content": "什么是AI？"}
+    row = {"prompt": [user], "chosen": [{"role": "assistant", "content": "AI是人工智能。"}],
+           "rejected": [{"role": "assistant", "content": "不知道。"}]}
+    (loaded,) = load_jsonl(_write(tmp_path, [_line(row)]))
+    tokenizer = build_tokenizer(["<|user|><|assistant|>什么是AI？AI是人工智能。不知道。"])
+    assert text_row(tokenizer, loaded)["prompt"] == "什么是AI？"  # no template: the plain rendering
+    tokenizer.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"
+                               "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    rendered = text_row(tokenizer, loaded)
+    assert rendered == {"prompt": "<|user|>什么是AI？<|assistant|>", "chosen": "AI是人工智能。",
+                        "rejected": "不知道。"}
+    pair = tokenize_pair(tokenizer, loaded)
+    assert tokenizer.decode(pair["chosen_ids"], skip_special_tokens=True) == "AI是人工智能。"

@@ -19,7 +19,7 @@ from .dpo import DPO_SETTINGS, sequence_logps, train_dpo
 from .impl import load_checked
 from .sft import SFT_SETTINGS, cache_key, cached_sft
 
-DEFAULT_OUT = paths.ROOT / "runs" / "latest"
+DEFAULT_OUT = "runs/latest"  # relative to the folder the student works in
 N_SHOW = 8  # before/after samples saved
 # The judge sees answers sampled at temperature 0.8: T=1 sampling of a model this small garbles a few
 # characters (a mistyped topic), which would hide what DPO changed. The KL estimate uses T=1 samples,
@@ -52,14 +52,15 @@ class TrainingResult:
         return "\n".join(lines)
 
 
-def _base_model(model_path, train, evals, seed):
+def _base_model(model_path, train, evals, seed, data_dir=None):
     from .model import build_model, build_tokenizer, load_model
 
     if model_path:
         model, tokenizer = load_model(model_path)
         weights = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(model_path).glob("*.safetensors"))
         return model, tokenizer, f"{Path(model_path).resolve()}:{weights}"
-    showcase = data_mod.load_showcase()
+    showcase_file = data_mod.paths.find_data_dir(data_dir) / "showcase.jsonl"
+    showcase = data_mod.load_jsonl(showcase_file) if showcase_file.is_file() else []
     texts = [r[k] for r in train + evals + showcase for k in data_mod.FIELDS]
     tokenizer = build_tokenizer(texts)
     return build_model(tokenizer, seed=seed), tokenizer, f"scratch-{seed}"
@@ -69,7 +70,7 @@ def prepare(model_path=None, data_dir=None, seed=0, train_limit=None, eval_limit
     """读数据、建（或读入）模型和分词器、分词。返回一个字典，notebook 也可以直接用。"""
     train, evals = data_mod.load_preferences(data_dir)
     train, evals = train[:train_limit], evals[:eval_limit]
-    model, tokenizer, base = _base_model(model_path, train, evals, seed)
+    model, tokenizer, base = _base_model(model_path, train, evals, seed, data_dir)
     return {
         "train": train,
         "eval": evals,

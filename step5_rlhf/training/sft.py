@@ -4,8 +4,8 @@ DPO 需要一个参考模型 π_ref。这里先在“提示词 + 回答”上做
 chosen 和 rejected 都当作正确答案学，于是参考模型对每个问题大约一半时候答得好、一半时候答得差——
 DPO 要做的，就是把概率从差的那一半挪到好的那一半。
 
-训练好的 SFT 模型缓存在 .cache/sft/<键>/，键由数据、模型结构、初始权重、种子和 SFT 设置决定，
-第二次运行直接读取，省下这段时间。
+训练好的 SFT 模型缓存在 <缓存目录>/sft/<键>/，键由数据、模型结构、初始权重、种子和 SFT 设置决定，
+第二次运行直接读取，省下这段时间。缓存放在用户目录（~/.cache/step5_rlhf/sft，可用 STEP5_RLHF_CACHE 改）。
 """
 
 import hashlib
@@ -23,7 +23,6 @@ from .. import paths
 from .device import autocast
 
 SFT_SETTINGS = dict(steps=800, batch_size=32, lr=6e-3, warmup=20)
-CACHE_DIR = paths.ROOT / ".cache" / "sft"  # git-ignored; STEP5_RLHF_CACHE overrides it
 
 
 def cache_key(data_fingerprint, model, base, seed, settings) -> str:
@@ -38,15 +37,16 @@ def _sequences(examples):
 
 
 def _batch(rows, pad_id, device):
-    width = max(len(p) + len(r) for p, r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), -100, dtype=torch.long)  # -100: not scored
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, (prompt, response) in enumerate(rows):
-        n = len(prompt) + len(response)
-        ids[i, :n] = torch.tensor(prompt + response)
-        labels[i, len(prompt) : n] = torch.tensor(response)
-        attention[i, :n] = 1
+    """Right-padded input ids, attention mask, and labels that score the response only (-100 elsewhere)."""
+    from torch.nn.utils.rnn import pad_sequence
+
+    sequences = [torch.tensor(prompt + response) for prompt, response in rows]
+    ids = pad_sequence(sequences, batch_first=True, padding_value=pad_id)
+    positions = torch.arange(ids.shape[1]).unsqueeze(0)
+    lengths = torch.tensor([len(s) for s in sequences]).unsqueeze(1)
+    prompt_lengths = torch.tensor([len(prompt) for prompt, _ in rows]).unsqueeze(1)
+    attention = (positions < lengths).long()
+    labels = ids.masked_fill((positions < prompt_lengths) | (attention == 0), -100)
     return ids.to(device), attention.to(device), labels.to(device)
 
 
@@ -87,7 +87,7 @@ def cached_sft(model, tokenizer, examples, key, device, seed=0, settings=None, p
     """有缓存就读缓存，否则训练并写入缓存。返回 (模型, 是否命中缓存)。"""
     from transformers import AutoModelForCausalLM
 
-    folder = Path(cache_dir or os.environ.get("STEP5_RLHF_CACHE") or CACHE_DIR) / key
+    folder = (Path(cache_dir) if cache_dir else paths.cache_dir() / "sft") / key
     if (folder / "config.json").is_file():
         cached = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
         return cached.to(device).eval(), True

@@ -52,7 +52,9 @@ def _trainer(policy, tokenizer, rows, steps, beta, seed, settings, device, out_d
         gradient_checkpointing=False, precompute_ref_log_probs=True, disable_dropout=True, max_length=None,
         dataloader_num_workers=0, dataloader_pin_memory=False, disable_tqdm=True,
     )
-    dataset = Dataset.from_list([{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows])
+    from .data import text_row
+
+    dataset = Dataset.from_list([text_row(tokenizer, r) for r in rows])
     trainer = InOrder(model=policy, args=config, train_dataset=dataset, processing_class=tokenizer,
                       callbacks=[Record()])
     trainer.remove_callback(PrinterCallback)  # it prints every step's log dict
