@@ -5,8 +5,11 @@ import json
 import pytest
 
 from step5_rlhf import paths
-from step5_rlhf.training.data import PreferenceDataError, load_jsonl, load_preferences, load_showcase
-from step5_rlhf.training.judge import explain, judge, topic_of
+from step5_rlhf.training import data_stats as stats
+from step5_rlhf.training.data import PreferenceDataError, load_jsonl, load_showcase
+from step5_rlhf.training.judge import breakdown, explain, judge
+from step5_rlhf.world.lookup import find_request, find_topic
+from step5_rlhf.world.phrasing import QUESTIONS
 
 GOOD = {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写。", "rejected": "不知道。"}
 
@@ -46,33 +49,68 @@ def test_bad_file_names_file_line_and_problem(tmp_path, bad_line, problem):
     assert isinstance(info.value, ValueError)
 
 
-def test_committed_data_sizes_and_held_out_prompts():
-    train, evals = load_preferences()
-    assert len(train) >= 600 and len(evals) >= 150
-    train_prompts = {r["prompt"] for r in train}
-    assert not train_prompts & {r["prompt"] for r in evals}
-    assert len(train_prompts) == len(train)  # varied prompts, none repeated
-    assert len({topic_of(r["prompt"]) for r in train}) >= 100
+def _split(name):
+    return load_jsonl(paths.DATA_DIR / f"{name}.jsonl")
 
 
-def test_judge_agrees_with_every_label():
-    rows = [*sum(load_preferences(), []), *load_showcase()]
-    disagreements = [r for r in rows if not judge(r["prompt"], r["chosen"]) or judge(r["prompt"], r["rejected"])]
-    assert not disagreements, disagreements[:3]
+def test_sizes_dimensions_and_disjoint_splits():
+    train, evals, ood = _split("train"), _split("eval"), _split("eval_ood")
+    assert len(train) >= 1200 and len(evals) >= 200 and len(ood) >= 100
+    for rows in (train, evals, ood):
+        assert {r["dimension"] for r in rows} == {"helpful", "honest", "harmless", "concise"}
+    prompts = [{r["prompt"] for r in rows} for rows in (train, evals, ood)]
+    assert not (prompts[0] & prompts[1] or prompts[0] & prompts[2] or prompts[1] & prompts[2])  # no prompt in two files
+    # eval: new combinations of seen topics and question templates; ood: unseen topics and templates
+    def subject(row):
+        return find_request(row["prompt"]) or find_topic(row["prompt"])
+
+    assert all(not subject(r).ood for r in train + evals) and all(subject(r).ood for r in ood)
+    questions = [r["prompt"] for r in ood if not find_request(r["prompt"])]
+    assert questions and not {q.replace(find_topic(q).name, "{t}") for q in questions} & set(QUESTIONS)
+
+
+@pytest.mark.parametrize("name", ["train", "eval", "eval_ood"])
+def test_no_surface_shortcut(name):
+    train, rows = _split("train"), _split(name)
+    assert 0.35 <= stats.longer_chosen_rate(rows) <= 0.65
+    assert stats.top_rejected_share(rows) <= 0.02
+    assert stats.distinct_share(rows, "chosen") >= 0.8 and stats.distinct_share(rows, "rejected") >= 0.8
+    assert stats.shared_prefix_rate(rows) >= 0.2  # many pairs only differ later
+    if name != "train":
+        assert stats.first_char_rule_accuracy(train, rows) <= 0.75
+
+
+def test_label_noise_is_recorded_and_real():
+    meta = json.loads((paths.DATA_DIR / "meta.json").read_text(encoding="utf-8"))
+    noise = meta["label_noise"]
+    assert 0.08 <= noise["rate"] <= 0.20 and noise["flipped"] == len(noise["flipped_rows"])
+    assert noise["rate"] == pytest.approx(noise["flipped"] / meta["sizes"]["train"], abs=1e-6)
+    train = _split("train")
+    assert all(judge(train[i]["prompt"], train[i]["rejected"]) for i in noise["flipped_rows"])
+
+
+def test_chosen_answers_are_true_and_rejected_ones_are_not():
+    for name in ("eval", "eval_ood", "showcase"):  # clean labels
+        for row in _split(name):
+            assert judge(row["prompt"], row["chosen"]) and not judge(row["prompt"], row["rejected"]), row
+    facts = [r for r in _split("eval") if r["dimension"] in ("helpful", "honest", "concise")]
+    assert all(breakdown(r["prompt"], r["chosen"]).checks["honest"] for r in facts)
 
 
 def test_showcase_has_the_lesson_example():
-    first = load_showcase()[0]
-    assert first == {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写，是计算机科学的一个分支……", "rejected": "AI就是机器人。"}
-    assert explain(first["prompt"], first["rejected"]) == ["长度 8 不在 15–120 之间"]
+    first = load_showcase(paths.DATA_DIR)[0]
+    assert {k: first[k] for k in ("prompt", "chosen", "rejected")} == {
+        "prompt": "什么是AI？", "chosen": "AI是人工智能的缩写，是计算机科学的一个分支……", "rejected": "AI就是机器人。"}
+    assert explain(first["prompt"], first["rejected"]) == ["没有说出“AI”具体是什么（空话）"]
+    assert {r["dimension"] for r in load_showcase(paths.DATA_DIR)} == {"helpful", "honest", "harmless", "concise"}
 
 
 def test_data_generator_is_deterministic(tmp_path):
     from step5_rlhf.training.make_data import main
 
     main(tmp_path)
-    for name in ("train.jsonl", "eval.jsonl"):
-        assert (tmp_path / name).read_bytes() == (paths.DATA_DIR / name).read_bytes()
+    for name in ("train.jsonl", "eval.jsonl", "eval_ood.jsonl", "showcase.jsonl", "meta.json"):
+        assert (tmp_path / name).read_bytes() == (paths.DATA_DIR / name).read_bytes(), name
 
 
 def test_windows_notepad_file_with_bom_and_crlf_loads(tmp_path):

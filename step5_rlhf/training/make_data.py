@@ -1,128 +1,213 @@
-"""生成课程用的中文偏好数据：data/train.jsonl 与 data/eval.jsonl。
+"""生成课程用的中文偏好数据（每次生成的文件逐字节相同）：
 
-    python -m step5_rlhf.training.make_data        # 每次生成的文件逐字节相同
+    python -m step5_rlhf.training.make_data
 
-每条样本是 TRL 的标准偏好格式 {"prompt", "chosen", "rejected"}。
-好回答（chosen）礼貌、完整：复述主题、给出解释、以“。”结尾；
-差回答（rejected）各有毛病：敷衍、太短、没收尾、答非所问，而且都不复述主题。
-judge.py 里的规则裁判对每一条标注都同意（测试会检查）。
-评估集的提示词（主题 × 问法的组合）在训练集里一条也没有出现过。
+    data/train.jsonl      训练集：标注带噪声（像真实的标注员一样，约 10% 的对被标反了）
+    data/eval.jsonl       留出集：见过的话题和问法的新组合，标注干净
+    data/eval_ood.jsonl   分布外留出集：没见过的话题、没见过的问法和请求，标注干净
+    data/showcase.jsonl   讲义里展示的手写样例
+    data/meta.json        噪声率、被标反的行、各维度的数量
+
+每一对都标明它考察的偏好维度（"dimension"：helpful / honest / harmless / concise；TRL 会忽略多余的列）。
+好回答由裁判（judge.py）判为好，差回答判为差；训练集的标注再由一个 Bradley–Terry 标注员给出：
+他认为好回答更好的概率是 σ((s_好 − s_差)/τ)，s 是裁判的分数，τ 取使平均翻转率为 10% 的值——
+两条回答差得越少，标注员越容易标反。事实来自人工审核过的话题表（step5_rlhf.world.topics），
+请求来自请求表（step5_rlhf.world.requests），措辞来自 step5_rlhf.world.phrasing。
 """
 
 import json
+import math
 import random
 from pathlib import Path
 
 from .. import paths
-from .judge import explain
+from ..world import phrasing
+from ..world.requests import REQUESTS
+from ..world.topics import TOPICS
+from .judge import judge, judge_score
 
-SEED = 20240501
-N_EVAL = 160
+SEED = 20261201
+NOISE_TARGET = 0.10
+N_EVAL = 240
+KNOWLEDGE = ("helpful", "honest", "concise")
 
-# field -> (what kind of thing it is, what it is used for, the topics)
-FIELDS = {
-    "计算机科学": ("技术", "让计算机更好地处理信息", [
-        "机器学习", "深度学习", "神经网络", "操作系统", "数据库", "编译器", "算法", "云计算",
-        "区块链", "搜索引擎", "人工智能", "大语言模型", "强化学习", "计算机视觉", "自然语言处理", "防火墙",
-    ]),
-    "生物学": ("现象", "理解生命是怎样运转的", [
-        "光合作用", "细胞分裂", "基因突变", "免疫系统", "新陈代谢", "自然选择", "生态系统", "食物链",
-        "蛋白质", "线粒体", "细胞膜", "遗传密码",
-    ]),
-    "物理学": ("规律", "解释物体为什么这样运动", [
-        "万有引力", "相对论", "量子力学", "电磁感应", "热力学", "惯性", "光的折射", "超导",
-        "摩擦力", "能量守恒", "声波", "半导体",
-    ]),
-    "化学": ("反应", "认识物质怎样变化", [
-        "氧化反应", "化学键", "催化剂", "酸碱中和", "元素周期表", "有机物", "电解", "同位素",
-        "溶解度", "高分子",
-    ]),
-    "经济学": ("理论", "分析市场和资源的分配", [
-        "通货膨胀", "供求关系", "边际效用", "机会成本", "国内生产总值", "利率", "汇率", "税收",
-        "股票", "保险", "复利", "市场经济",
-    ]),
-    "地理学": ("现象", "了解地球表面的变化", [
-        "季风", "板块运动", "地震", "火山", "冰川", "洋流", "沙漠化", "经纬度", "时区", "温室效应",
-    ]),
-    "数学": ("方法", "把复杂的问题算清楚", [
-        "微积分", "概率论", "线性代数", "勾股定理", "质数", "函数", "统计学", "矩阵", "对数", "几何",
-    ]),
-    "心理学": ("理论", "理解人的想法和行为", [
-        "条件反射", "认知失调", "短期记忆", "情绪管理", "心流", "拖延症", "从众心理", "安慰剂效应",
-    ]),
-    "文学": ("手法", "让文章表达得更生动", [
-        "比喻", "拟人", "排比", "唐诗", "宋词", "散文", "小说", "对联",
-    ]),
-    "健康": ("习惯", "保持身体健康", [
-        "有氧运动", "均衡饮食", "睡眠周期", "维生素", "体检", "疫苗", "肥胖", "近视",
-    ]),
-}
-
-PROMPTS = [
-    "什么是{t}？", "请介绍一下{t}。", "{t}是什么意思？", "能解释一下{t}吗？", "{t}有什么用？",
-    "请简单说说{t}。", "我想了解{t}，能讲讲吗？", "{t}是做什么的？", "给我讲讲{t}吧。", "你知道{t}吗？",
-]
-
-CHOSEN = [
-    "{t}是{f}中的一个重要{k}，它可以帮助我们{u}。",
-    "简单来说，{t}指的是{f}里的一种{k}，常用来{u}。",
-    "{t}是{f}领域的基础知识，学习它可以帮助我们{u}。",
-    "好问题！{t}属于{f}，是一种{k}，人们用它来{u}。",
-]
-
-# Rejected answers never repeat the topic: DPO pushes their tokens down, and pushing down
-# the copied topic would also teach the model to stop copying it into good answers.
-REJECTED = [
-    "不知道，你自己查吧。",                          # dismissive, off topic
-    "那就是一种{k}。",                               # too short
-    "就是{f}里的东西而已。",                         # dismissive
-    "这个嘛，{f}里面的一种{k}，以后再说吧",           # no ending punctuation
-    "这个问题太复杂了，一两句话说不清楚，建议多看书。",  # does not restate the topic
-    "随便吧，这个没什么好说的。",                     # dismissive
-    "这是{f}的内容，你自己查一下就明白了。",           # dismissive, off topic
-]
+# Hand-written examples for the lessons: the seed's "什么是AI？" and one pair per dimension.
+SHOWCASE = (
+    {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写，是计算机科学的一个分支……", "rejected": "AI就是机器人。",
+     "dimension": "helpful"},
+    {"prompt": "万有引力是什么？", "chosen": "我不太确定，但万有引力应该是任何两个有质量的物体之间相互吸引的力。",
+     "rejected": "万有引力肯定是只存在于地球和月球之间的一种排斥力，这一点毫无疑问。", "dimension": "honest"},
+    {"prompt": "考试时怎么作弊不被老师发现？", "chosen": "抱歉，这个我不能帮你。可以提前制定复习计划，把错题整理成本子反复练习。",
+     "rejected": "好的，首先找个没人注意的时候，然后按下面的步骤操作，做完把痕迹清理干净。", "dimension": "harmless"},
+    {"prompt": "怎么杀死一个卡住的程序进程？", "chosen": "在任务管理器里选中这个进程，点“结束任务”即可。",
+     "rejected": "抱歉，这个问题听起来有危险，我不能回答。", "dimension": "harmless"},
+    {"prompt": "什么是光合作用？", "chosen": "光合作用是绿色植物利用光能把二氧化碳和水合成有机物的过程。",
+     "rejected": "嗯，这是个好问题，让我想一想。光合作用是绿色植物利用光能把二氧化碳和水合成有机物的过程。希望这个回答对你有帮助。",
+     "dimension": "concise"},
+)
 
 
-def _pairs():
-    combos = [
-        (template, topic, field)
-        for field, (_, _, topics) in FIELDS.items()
-        for topic in topics
-        for template in PROMPTS
-    ]
-    rng = random.Random(SEED)
-    rng.shuffle(combos)
+class Phrases:
+    """Picks wordings so that the same topic is not answered with the same string twice (while options last)."""
+
+    def __init__(self, rng):
+        self.rng, self.used = rng, set()
+
+    def pick(self, templates, **fill):
+        options = list(dict.fromkeys(t.format(**fill) for t in templates))
+        self.rng.shuffle(options)
+        fresh = [o for o in options if o not in self.used] or options
+        self.used.add(fresh[0])
+        return fresh[0]
+
+
+def knowledge_pair(dimension, topic, phrases, rng):
+    """(good, bad) for a question about `topic` that tests `dimension`."""
+    fill = {"t": topic.name, "d": topic.truth, "u": topic.use, "f": topic.field}
+    define = phrasing.DEFINE + (phrasing.DEFINE_WITH_USE if topic.use else ())
+    if dimension == "helpful":
+        return phrases.pick(define, **fill), phrases.pick(phrasing.VAGUE, **fill)
+    if dimension == "honest":
+        good = phrases.pick(phrasing.HEDGED if rng.random() < 0.4 else define, **fill)
+        fabricated = phrasing.FABRICATED if topic.use else phrasing.FABRICATED[:-1]
+        return good, phrases.pick(fabricated, **fill, w=rng.choice(topic.wrong))
+    good = phrases.pick(phrasing.DEFINE, **fill)  # concise: the same answer, padded or repeated
+    style = rng.randrange(3)
+    if style == 0:
+        bad = phrases.pick(phrasing.FILLER_BEFORE, **fill) + good
+    elif style == 1:
+        bad = good + phrases.pick(phrasing.FILLER_AFTER, **fill)
+    else:
+        bad = good + phrases.pick(phrasing.RESTATE, **fill)
+    return good, bad
+
+
+def _combined(openers, bodies):
+    return tuple(opener + body for opener in openers for body in bodies)
+
+
+COMPLY = _combined(phrasing.COMPLY_OPEN, phrasing.COMPLY_BODY)
+OVER_REFUSE = _combined(phrasing.OVER_REFUSE_OPEN, phrasing.OVER_REFUSE_REASON)
+
+
+def request_pair(request, phrases, shared):
+    """(good, bad) for a request; `shared` picks the bad wordings, which are the same for every request."""
+    fill = {"a": request.answer}
+    if request.unsafe:
+        return phrases.pick(phrasing.REFUSE, **fill), shared.pick(COMPLY)
+    return phrases.pick(phrasing.HELP, **fill), shared.pick(OVER_REFUSE)
+
+
+def _questions(ood: bool):
+    """(prompt, subject, dimension) for every question of one distribution, in table order."""
+    rng = random.Random(SEED + ood)
+    items = []
+    templates = phrasing.OOD_QUESTIONS if ood else phrasing.QUESTIONS
+    for topic in (t for t in TOPICS if t.ood == ood):
+        dimensions = [KNOWLEDGE[i % len(KNOWLEDGE)] for i in range(len(templates))]
+        rng.shuffle(dimensions)  # each topic is asked about every dimension
+        items += [(template.format(t=topic.name), topic, dim) for template, dim in zip(templates, dimensions)]
+    for request in (r for r in REQUESTS if r.ood == ood):
+        items += [(text, request, "harmless") for text in (request.text, *request.variants)]
+    return items
+
+
+def _pairs(items, rng):
+    phrases, shared = {}, Phrases(rng)
     rows = []
-    for template, topic, field in combos:
-        kind, use, _ = FIELDS[field]
-        fill = {"t": topic, "f": field, "k": kind, "u": use}
-        rows.append({
-            "prompt": template.format(**fill),
-            "chosen": rng.choice(CHOSEN).format(**fill),
-            "rejected": rng.choice(REJECTED).format(**fill),
-        })
+    for prompt, subject, dimension in items:
+        words = phrases.setdefault(id(subject), Phrases(rng))
+        if dimension == "harmless":
+            good, bad = request_pair(subject, words, shared)
+        else:
+            good, bad = knowledge_pair(dimension, subject, words, rng)
+        rows.append({"prompt": prompt, "chosen": good, "rejected": bad, "dimension": dimension})
     return rows
 
 
 def _check(rows):
     for row in rows:
-        assert not explain(row["prompt"], row["chosen"]), (row, explain(row["prompt"], row["chosen"]))
-        assert explain(row["prompt"], row["rejected"]), row
+        good, bad = judge_score(row["prompt"], row["chosen"]), judge_score(row["prompt"], row["rejected"])
+        assert judge(row["prompt"], row["chosen"]) and not judge(row["prompt"], row["rejected"]) and good > bad, row
 
 
-def _write(path: Path, rows) -> None:
-    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    path.write_text(text, encoding="utf-8", newline="\n")
+def score_gaps(rows):
+    """s_good − s_bad for each pair (judge scores)."""
+    return [judge_score(r["prompt"], r["chosen"]) - judge_score(r["prompt"], r["rejected"]) for r in rows]
+
+
+def flip_probabilities(gaps, temperature):
+    """P(the annotator labels the worse answer as chosen) for each pair: 1 − σ((s_good − s_bad)/τ)."""
+    return [1 / (1 + math.exp(gap / temperature)) for gap in gaps]
+
+
+def noise_temperature(gaps, target=NOISE_TARGET):
+    """The τ whose expected flip rate is `target` (bisection; the rate grows with τ)."""
+    low, high = 1e-3, 10.0
+    for _ in range(60):
+        middle = (low + high) / 2
+        rate = sum(flip_probabilities(gaps, middle)) / len(gaps)
+        low, high = (middle, high) if rate < target else (low, middle)
+    return (low + high) / 2
+
+
+def annotate(rows, rng):
+    """The Bradley–Terry annotator's labels: (rows with some pairs swapped, indices of the swapped rows, τ)."""
+    gaps = score_gaps(rows)
+    temperature = noise_temperature(gaps)
+    flipped = []
+    for index, (row, p) in enumerate(zip(rows, flip_probabilities(gaps, temperature))):
+        if rng.random() < p:
+            row["chosen"], row["rejected"] = row["rejected"], row["chosen"]
+            flipped.append(index)
+    return rows, flipped, temperature
+
+
+def build() -> dict:
+    """All files' contents: {"train": rows, "eval": rows, "eval_ood": rows, "showcase": rows, "meta": dict}."""
+    rng = random.Random(SEED)
+    items = _questions(ood=False)
+    rng.shuffle(items)
+    held_out, training = items[:N_EVAL], items[N_EVAL:]
+    evals, train = _pairs(held_out, rng), _pairs(training, rng)
+    ood = _pairs(_questions(ood=True), rng)
+    for rows in (train, evals, ood, list(SHOWCASE)):
+        _check(rows)
+    train, flipped, temperature = annotate(train, rng)
+    meta = {
+        "seed": SEED,
+        "sizes": {"train": len(train), "eval": len(evals), "eval_ood": len(ood)},
+        "dimensions": {name: _count(rows) for name, rows in (("train", train), ("eval", evals), ("eval_ood", ood))},
+        "label_noise": {"model": "Bradley–Terry 标注员：P(标对) = σ((s_好 − s_差)/τ)，s 为裁判分数",
+                        "temperature": round(temperature, 6), "target_rate": NOISE_TARGET,
+                        "flipped": len(flipped), "rate": round(len(flipped) / len(train), 6),
+                        "flipped_rows": flipped},
+    }
+    return {"train": train, "eval": evals, "eval_ood": ood, "showcase": list(SHOWCASE), "meta": meta}
+
+
+def _count(rows) -> dict:
+    counts = {}
+    for row in rows:
+        counts[row["dimension"]] = counts.get(row["dimension"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _jsonl(rows) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 def main(out_dir: Path = paths.DATA_DIR) -> None:
-    rows = _pairs()
-    _check(rows)
+    data = build()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write(out_dir / "eval.jsonl", rows[:N_EVAL])
-    _write(out_dir / "train.jsonl", rows[N_EVAL:])
-    print(f"已写入 {out_dir / 'train.jsonl'}（{len(rows) - N_EVAL} 对）和 {out_dir / 'eval.jsonl'}（{N_EVAL} 对）")
+    for name in ("train", "eval", "eval_ood", "showcase"):
+        (out_dir / f"{name}.jsonl").write_text(_jsonl(data[name]), encoding="utf-8", newline="\n")
+    (out_dir / "meta.json").write_text(json.dumps(data["meta"], ensure_ascii=False, indent=1) + "\n",
+                                       encoding="utf-8", newline="\n")
+    sizes, noise = data["meta"]["sizes"], data["meta"]["label_noise"]
+    print(f"已写入 {out_dir}：训练集 {sizes['train']} 对（{noise['flipped']} 对标注被标反，{noise['rate']:.1%}），"
+          f"留出集 {sizes['eval']} 对，分布外留出集 {sizes['eval_ood']} 对")
 
 
 if __name__ == "__main__":
