@@ -20,23 +20,28 @@ def configure(parser) -> None:
                         help="native：用你的五个函数训练；trl：用 TRL 的 DPOTrainer 做对照")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU 线程数（默认由 PyTorch 决定；机器上同时跑着别的程序时，设为 1 往往更快）")
+    parser.add_argument("--sft-steps", type=int, default=None, help="SFT 热启动的步数（默认见 SFTConfig）")
+    parser.add_argument("--eval-samples", type=int, default=None, help="评估时每个提示词采样几次（另加一次贪心解码）")
     parser.add_argument("--quiet", action="store_true", help="不显示进度条")
 
 
 def run(args) -> int:
-    from .. import paths
+    from ..training.config import TrainConfig
     from ..training.data import PreferenceDataError
     from ..training.device import DeviceError
     from ..training.dpo import TrainingDivergedError
     from ..training.impl import ImplementationError
     from ..training.run import run_training
 
+    config = TrainConfig(impl=args.impl, steps=args.steps, beta=args.beta, device=args.device, seed=args.seed,
+                         model=args.model, data=args.data, out=args.out or "runs/latest", backend=args.backend,
+                         threads=args.threads, progress=not args.quiet)
+    if args.sft_steps is not None:
+        config = config.but(sft={"steps": args.sft_steps})
+    if args.eval_samples is not None:
+        config = config.but(evaluation={"samples": args.eval_samples})
     try:
-        result = run_training(
-            impl=args.impl, steps=args.steps, beta=args.beta, out=args.out or paths.runs_dir() / "latest", device=args.device,
-            seed=args.seed, progress=not args.quiet, model=args.model, data=args.data, backend=args.backend,
-            threads=args.threads,
-        )
+        result = run_training(config)
     except (ImplementationError, PreferenceDataError, DeviceError, TrainingDivergedError, FileNotFoundError) as error:
         print(error, file=sys.stderr)  # one Chinese line, no traceback
         return 2
@@ -47,5 +52,6 @@ def run(args) -> int:
         raise
     print()
     print(result.summary())
-    print(f"结果已写入 {result.paths['metrics'].parent}（metrics.json、history.jsonl、samples.json、training_curves.png、model/）")
+    print(f"结果已写入 {result.paths['metrics'].parent}（metrics.json、config.json、history.jsonl、samples.json、"
+          "training_curves.png、model/）")
     return 0

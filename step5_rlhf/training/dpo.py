@@ -9,33 +9,34 @@ from tqdm.auto import tqdm
 
 from .device import Float32Logits, autocast
 
-DPO_SETTINGS = dict(batch_size=16, lr=1e-4, max_grad_norm=1.0)
-
 
 class TrainingDivergedError(RuntimeError):
     """损失变成了 NaN 或 inf，训练无法继续。"""
 
 
-def batches(examples, batch_size):
-    """按顺序切成若干批（最后一批可能更小）。"""
-    return [examples[i : i + batch_size] for i in range(0, len(examples), batch_size)]
-
-
 @torch.no_grad()
 def sequence_logps(impl, model, examples, pad_id, device, batch_size=64):
-    """用学生的 TODO 3 + TODO 2 求每条样本 chosen / rejected 的序列 log 概率，返回两个 [N] 张量。"""
+    """用学生的 TODO 3 + TODO 2 求每条样本 chosen / rejected 的序列 log 概率，返回两个 [N] 张量。
+
+    样本按长度排序后再分批（补齐少，快一倍左右），结果按原来的顺序返回。
+    """
     was_training = model.training
     model.eval()
-    chosen, rejected = [], []
-    for chunk in batches(examples, batch_size):
-        batch = {k: v.to(device) for k, v in impl.collate_preference_batch(chunk, pad_id).items()}
+    order = sorted(range(len(examples)), key=lambda i: _length(examples[i]))
+    chosen, rejected = torch.empty(len(examples)), torch.empty(len(examples))
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        batch = {k: v.to(device) for k, v in impl.collate_preference_batch([examples[i] for i in index], pad_id).items()}
         with autocast(device):
             logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        logps = impl.sequence_log_probs(logits.float(), batch["input_ids"], batch["loss_mask"])
-        chosen.append(logps[: len(chunk)])
-        rejected.append(logps[len(chunk) :])
+        logps = impl.sequence_log_probs(logits.float(), batch["input_ids"], batch["loss_mask"]).float().cpu()
+        chosen[index], rejected[index] = logps[: len(index)], logps[len(index) :]
     model.train(was_training)
-    return torch.cat(chosen), torch.cat(rejected)
+    return chosen.to(device), rejected.to(device)
+
+
+def _length(example) -> int:
+    return len(example["prompt_ids"]) + max(len(example["chosen_ids"]), len(example["rejected_ids"]))
 
 
 def make_optimizer(params, lr):
@@ -54,31 +55,42 @@ def _clip_hook(parameters, max_norm, record):
     return hook
 
 
-def train_dpo(impl, policy, examples, ref_chosen, ref_rejected, pad_id, device, steps, beta, seed=0,
-              settings=None, progress=True, on_step=None):
-    """跑 steps 步 DPO，返回每一步的记录（列表，每项是一个字典）。"""
-    settings = {**DPO_SETTINGS, **(settings or {})}
+def batch_order(n_examples, batch_size, steps, seed):
+    """The example indices of each step: a fresh shuffle every epoch (TRL's backend replays the same order)."""
     rng = random.Random(seed)
-    torch.manual_seed(seed)
+    order, cursor, picked = [], 0, []
+    for _ in range(steps):
+        if cursor + batch_size > len(order):
+            order, cursor = list(range(n_examples)), 0
+            rng.shuffle(order)
+        picked.append(order[cursor : cursor + batch_size])
+        cursor += batch_size
+    return picked
+
+
+def train_dpo(impl, policy, examples, ref_logps, pad_id, device, config, on_step=None):
+    """跑 config.steps 步 DPO，返回每一步的记录（列表，每项是一个字典）。
+
+    这就是训练循环的全部：每一步取一批样本 → 你的 TODO 3 拼成 batch → 你的 TODO 5 做一步
+    （一次前向、TODO 2、TODO 1、反向传播、更新）；梯度裁剪挂在 optimizer.step() 之前。
+    """
+    ref_chosen, ref_rejected = ref_logps
+    torch.manual_seed(config.seed)
     params = [p for p in policy.parameters() if p.requires_grad]
-    optimizer = make_optimizer(params, settings["lr"])
+    optimizer = make_optimizer(params, config.lr)
     grad_norms = []
-    optimizer.register_step_pre_hook(_clip_hook(params, settings["max_grad_norm"], grad_norms))
+    optimizer.register_step_pre_hook(_clip_hook(params, config.max_grad_norm, grad_norms))
     wrapped = Float32Logits(policy, device)
     policy.train()
 
-    history, order, cursor = [], [], 0
-    bar = tqdm(range(steps), desc="DPO 训练", disable=not progress, leave=False)
-    for step in bar:
-        if cursor + settings["batch_size"] > len(order):  # a fresh shuffle each epoch
-            order, cursor = list(range(len(examples))), 0
-            rng.shuffle(order)
-        index = order[cursor : cursor + settings["batch_size"]]
-        cursor += settings["batch_size"]
+    history = []
+    steps = batch_order(len(examples), config.batch_size, config.steps, config.seed)
+    bar = tqdm(steps, desc="DPO 训练", disable=not config.progress, leave=False)
+    for step, index in enumerate(bar):
         batch = impl.collate_preference_batch([examples[i] for i in index], pad_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         started = time.perf_counter()
-        out = impl.dpo_train_step(wrapped, batch, ref_chosen[index], ref_rejected[index], optimizer, beta)
+        out = impl.dpo_train_step(wrapped, batch, ref_chosen[index], ref_rejected[index], optimizer, config.beta)
         record = {"step": step, "seconds": time.perf_counter() - started, **{k: float(v) for k, v in out.items()}}
         record["grad_norm"] = grad_norms[-1] if grad_norms else float("nan")
         if not math.isfinite(record["loss"]):

@@ -1,30 +1,37 @@
-"""一次完整的小型 DPO 训练：SFT 热启动 → 参考 log 概率 → DPO → 评估 → 写文件。"""
+"""一次完整的小型 DPO 训练，分六个阶段：
+
+    prepare    读数据、建（或读入）模型和分词器、分词；先试跑你的五个函数，没完成的 TODO 立即报出
+    reference  SFT 热启动得到参考模型（有缓存就直接读），冻结；策略模型是它的一份拷贝
+    score      用冻结的参考模型给训练集和留出集打一次分（序列 log 概率），之后每一步直接取用
+    train      DPO：每一步调用你的 dpo_train_step（或交给 TRL 的 DPOTrainer 对照）
+    evaluate   留出集（eval、ood）上的隐式奖励指标、模型自己作答并由裁判打分、捷径基线、KL
+    write      metrics.json、history.jsonl、samples.json、训练曲线图、save_pretrained 的模型
+
+    from step5_rlhf.training import TrainConfig, run_training
+    result = run_training(TrainConfig(beta=0.1, steps=60))
+"""
 
 import contextlib
-import sys
 import copy
 import json
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
-from .. import paths
-from . import DEFAULT_BETA, DEFAULT_STEPS
 from . import data as data_mod
 from . import evaluate, report
+from .config import TrainConfig
 from .device import resolve_device
-from .dpo import DPO_SETTINGS, sequence_logps, train_dpo
+from .dpo import sequence_logps, train_dpo
 from .impl import load_checked
-from .sft import SFT_SETTINGS, cache_key, cached_sft
+from .judge import breakdown
+from .sft import cache_key, cached_sft
 
-DEFAULT_OUT = "runs/latest"  # relative to the folder the student works in
 N_SHOW = 8  # before/after samples saved
-# The judge sees answers sampled at temperature 0.8: T=1 sampling of a model this small garbles a few
-# characters (a mistyped topic), which would hide what DPO changed. The KL estimate uses T=1 samples,
-# because it must sample from the policy itself.
-JUDGE_TEMPERATURE = 0.8
+SPLITS = {"eval": "eval.jsonl", "ood": "eval_ood.jsonl"}  # metric prefix -> file in the data folder
 
 
 @dataclass
@@ -36,59 +43,50 @@ class TrainingResult:
     samples: list  # a few before/after generations
     paths: dict = field(default_factory=dict)  # name -> Path of each written file
     sft_cached: bool = False
+    config: TrainConfig = None
+    pipeline: object = field(default=None, repr=False)  # the models and reference scores, for follow-up experiments
 
     def __getitem__(self, key):  # result["eval.rewards/accuracies"] also works
         return self.metrics[key]
 
     def summary(self) -> str:
-        """几行中文总结（命令行最后打印的就是它）。"""
-        m = self.metrics
-        lines = [f"留出集：奖励准确率 {m['eval.rewards/accuracies']:.1%}，奖励间隔 {m['eval.rewards/margins']:.3f}"]
-        if "eval.judge_rate_policy" in m:
-            lines.append(f"规则裁判的好回答率：参考模型 {m['eval.judge_rate_reference']:.1%} → "
-                         f"DPO 之后 {m['eval.judge_rate_policy']:.1%}；KL(策略‖参考) ≈ {m['eval.kl']:.2f} nats")
-        lines.append(f"DPO {m['train.steps']} 步用时 {m['train.seconds']:.1f} 秒（{m['train.pairs_per_second']:.0f} 对/秒），"
-                     f"全程 {m['total.seconds']:.1f} 秒" + ("（SFT 读自缓存）" if self.sft_cached else ""))
-        return "\n".join(lines)
+        return report.summary(self.metrics, self.sft_cached)
 
 
-def _base_model(model_path, train, evals, seed, data_dir=None):
+def _base_model(config, rows):
     from .model import build_model, build_tokenizer, load_model
 
-    if model_path:
-        model, tokenizer = load_model(model_path)
-        weights = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(model_path).glob("*.safetensors"))
-        return model, tokenizer, f"{Path(model_path).resolve()}:{weights}"
-    showcase_file = data_mod.paths.find_data_dir(data_dir) / "showcase.jsonl"
-    showcase = data_mod.load_jsonl(showcase_file) if showcase_file.is_file() else []
-    texts = [r[k] for r in train + evals + showcase for k in data_mod.FIELDS]
-    tokenizer = build_tokenizer(texts)
-    return build_model(tokenizer, seed=seed), tokenizer, f"scratch-{seed}"
+    if config.model:
+        model, tokenizer = load_model(config.model)
+        weights = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(config.model).glob("*.safetensors"))
+        return model, tokenizer, f"{Path(config.model).resolve()}:{weights}"
+    tokenizer = build_tokenizer([r[k] for r in rows for k in data_mod.FIELDS])
+    return build_model(tokenizer, seed=config.seed), tokenizer, f"scratch-{config.seed}"
 
 
-def prepare(model_path=None, data_dir=None, seed=0, train_limit=None, eval_limit=None):
-    """读数据、建（或读入）模型和分词器、分词。返回一个字典，notebook 也可以直接用。"""
-    train, evals = data_mod.load_preferences(data_dir)
-    train, evals = train[:train_limit], evals[:eval_limit]
-    model, tokenizer, base = _base_model(model_path, train, evals, seed, data_dir)
-    return {
-        "train": train,
-        "eval": evals,
-        "model": model,
-        "tokenizer": tokenizer,
-        "base": base,
-        "train_examples": [data_mod.tokenize_pair(tokenizer, r) for r in train],
-        "eval_examples": [data_mod.tokenize_pair(tokenizer, r) for r in evals],
-    }
+def prepare(config: TrainConfig) -> dict:
+    """读数据、建（或读入）模型和分词器、分词。返回一个字典：train / eval / ood 的样本与分词结果、model、tokenizer。"""
+    folder = data_mod.paths.find_data_dir(config.data)
+    splits = {"train": data_mod.load_jsonl(folder / "train.jsonl")[: config.train_limit]}
+    for name, file in SPLITS.items():
+        if (folder / file).is_file():
+            splits[name] = data_mod.load_jsonl(folder / file)[: config.eval_limit]
+    showcase = folder / "showcase.jsonl"
+    every_row = [r for rows in splits.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
+    model, tokenizer, base = _base_model(config, every_row)
+    setup = {"model": model, "tokenizer": tokenizer, "base": base, "splits": list(splits)}
+    for name, rows in splits.items():
+        setup[name] = rows
+        setup[f"{name}_examples"] = [data_mod.tokenize_pair(tokenizer, r) for r in rows]
+    return setup
 
 
-def build_reference(setup, device="cpu", seed=0, sft_settings=None, progress=True, cache_dir=None):
+def build_reference(setup, config: TrainConfig, device):
     """SFT 热启动后的参考模型（有缓存就直接读）。返回 (模型, 是否命中缓存)。"""
-    device = torch.device(device) if isinstance(device, str) else device
-    settings = {**SFT_SETTINGS, **(sft_settings or {})}
-    key = cache_key(data_mod.fingerprint(setup["train"]), setup["model"], setup["base"], seed, settings)
+    key = cache_key(data_mod.fingerprint(setup["train"]), setup["model"], setup["base"], config.seed, config.sft)
     model = setup["model"].to(device)
-    return cached_sft(model, setup["tokenizer"], setup["train_examples"], key, device, seed, settings, progress, cache_dir)
+    return cached_sft(model, setup["tokenizer"], setup["train_examples"], key, device, config.seed, config.sft,
+                      config.progress, config.cache_dir)
 
 
 @contextlib.contextmanager
@@ -108,91 +106,124 @@ def _session(threads):
             hf_logging.enable_progress_bar()
 
 
-def run_training(impl="solution", steps=DEFAULT_STEPS, beta=DEFAULT_BETA, out=DEFAULT_OUT, device="cpu", seed=0,
-                 progress=True, model=None, data=None, backend="native", train_limit=None, eval_limit=None,
-                 sft_settings=None, dpo_settings=None, generate_samples=True, save_model=True, cache_dir=None,
-                 log=print, threads=None):
+class Pipeline:
+    """The six stages, in order; each reads what the earlier ones left on `self`."""
+
+    def __init__(self, config: TrainConfig, log=print):
+        self.config, self.log = config, log or (lambda *_: None)
+        self.metrics, self.timings = {}, {}
+
+    def _timed(self, name, stage):
+        started = time.perf_counter()
+        stage()
+        self.timings[name] = time.perf_counter() - started
+
+    def run(self) -> TrainingResult:
+        started = time.perf_counter()
+        for name in ("prepare", "reference", "score", "train", "evaluate", "write"):
+            self._timed(name, getattr(self, name))
+        self.metrics.update({f"time.{name}": seconds for name, seconds in self.timings.items()})
+        self.metrics["total.seconds"] = time.perf_counter() - started  # every stage, from loading to saving
+        self.metrics["peak_rss_mb"] = _peak_rss_mb()
+        if self.config.out:
+            report.write_json(self.result.paths["metrics"], self.metrics)
+        return self.result
+
+    def prepare(self):
+        self.impl = load_checked(self.config.impl)  # fail fast, before any training
+        self.device = resolve_device(self.config.device)
+        self.setup = prepare(self.config)
+        self.tokenizer = self.setup["tokenizer"]
+        self.pad = self.tokenizer.pad_token_id
+
+    def reference(self):
+        self.reference_model, self.sft_cached = build_reference(self.setup, self.config, self.device)
+        self.log(f"SFT 热启动{'：读取缓存' if self.sft_cached else '完成'}")
+        self.reference_model.requires_grad_(False)
+        self.policy = copy.deepcopy(self.reference_model).requires_grad_(True)
+
+    def score(self):
+        # The frozen reference is scored once, before the loop: every step reuses these numbers.
+        self.ref_logps = {name: sequence_logps(self.impl, self.reference_model, self.setup[f"{name}_examples"],
+                                               self.pad, self.device) for name in self.setup["splits"]}
+
+    def train(self):
+        config = self.config
+        started = time.perf_counter()
+        if config.backend == "trl":
+            from .trl_backend import train_dpo_trl
+
+            self.history = train_dpo_trl(self.policy, self.tokenizer, self.setup["train"], config, self.device)
+        else:
+            self.history = train_dpo(self.impl, self.policy, self.setup["train_examples"], self.ref_logps["train"],
+                                     self.pad, self.device, config)
+        seconds = time.perf_counter() - started
+        self.metrics.update({
+            "train.steps": config.steps, "train.beta": config.beta, "train.batch_size": config.batch_size,
+            "train.backend": config.backend, "train.seconds": seconds,
+            "train.pairs_per_second": config.steps * config.batch_size / max(seconds, 1e-9),
+            "train.final_loss": self.history[-1]["loss"] if self.history else float("nan"),
+            "sft.cached": self.sft_cached, "device": self.device.type, "seed": config.seed,
+        })
+
+    def evaluate(self):
+        config, settings = self.config, self.config.evaluation
+        self.samples = []
+        for split in self.setup["splits"]:
+            if split == "train":
+                continue
+            rows, examples = self.setup[split], self.setup[f"{split}_examples"]
+            values = evaluate.preference_metrics(self.impl, self.policy, self.ref_logps[split], examples, self.pad,
+                                                 self.device, config.beta)
+            values.update(evaluate.shortcut_baselines(self.setup["train"], rows))
+            if config.generate:
+                values.update(self._judge_answers(split, rows, settings))
+            self.metrics.update({f"{split}.{key}": value for key, value in values.items()})
+        if config.generate:
+            self.metrics["eval.judge_temperature"] = settings.temperature
+            self.metrics["eval.judge_samples_per_prompt"] = settings.samples + 1
+
+    def _judge_answers(self, split, rows, settings):
+        prompts = list(dict.fromkeys(r["prompt"] for r in rows))
+        dimension = {r["prompt"]: r.get("dimension", "all") for r in rows}
+        seed = self.config.seed
+        reference = evaluate.answers(self.reference_model, self.tokenizer, prompts, self.device, seed, settings)
+        policy = evaluate.answers(self.policy, self.tokenizer, prompts, self.device, seed, settings)
+        values = evaluate.generation_metrics(prompts, [dimension[p] for p in prompts], reference, policy, settings, seed)
+        _, kl_tokens = evaluate.generate(self.policy, self.tokenizer, prompts, self.device, seed + 1,
+                                         settings.max_new_tokens, temperature=1.0, samples=settings.kl_samples)
+        repeated = [p for p in prompts for _ in range(settings.kl_samples)]
+        values["kl"], values["kl_se"] = evaluate.kl_estimate(self.impl, self.policy, self.reference_model,
+                                                             self.tokenizer, repeated, kl_tokens, self.device)
+        if split == "eval":
+            self.samples = [_sample(p, dimension[p], r[0], a[0]) for p, r, a in list(zip(prompts, reference, policy))[:N_SHOW]]
+        return values
+
+    def write(self):
+        self.result = TrainingResult(metrics=self.metrics, history=self.history, samples=self.samples,
+                                     sft_cached=self.sft_cached, config=self.config, pipeline=self)
+        if self.config.out:
+            self.result.paths = _write(Path(self.config.out), self.result, self.policy, self.tokenizer,
+                                       self.config.save_model)
+
+
+def _sample(prompt, dimension, reference, policy) -> dict:
+    """One held-out prompt, the greedy answer before and after DPO, and the judge's verdicts."""
+    before, after = breakdown(prompt, reference), breakdown(prompt, policy)
+    return {"prompt": prompt, "dimension": dimension, "reference": reference, "reference_preferred": before.passed,
+            "reference_problems": before.problems, "policy": policy, "policy_preferred": after.passed,
+            "policy_problems": after.problems}
+
+
+def run_training(config: TrainConfig = None, /, log=print, **changes) -> TrainingResult:
     """跑一次完整的 DPO 训练，返回 TrainingResult（指标、每步记录、样例、写出的文件）。
 
-    impl: "solution"、"exercise" 或练习文件路径；model: 本地 HF 模型目录（默认从零建一个小模型）；
-    data: 含 train.jsonl / eval.jsonl 的目录；backend: "native"（用你的五个函数）或 "trl"（TRL 的 DPOTrainer）。
-    threads: CPU 线程数（默认不改）。未完成的 TODO 会在训练开始前抛出 TodoNotImplementedError。
+    config: TrainConfig（默认值见 config.py）；关键字参数会覆盖其中的设置，例如 run_training(beta=0.5, steps=100)。
+    未完成的 TODO 会在训练开始前抛出 TodoNotImplementedError。
     """
-    with _session(threads):
-        return _run(impl, steps, beta, out, device, seed, progress, model, data, backend, train_limit, eval_limit,
-                    sft_settings, dpo_settings, generate_samples, save_model, cache_dir, log)
-
-
-def _run(impl, steps, beta, out, device, seed, progress, model, data, backend, train_limit, eval_limit,
-         sft_settings, dpo_settings, generate_samples, save_model, cache_dir, log):
-    started = time.perf_counter()
-    log = log or (lambda *_: None)
-    module = load_checked(impl)  # fail fast, before any training
-    device = resolve_device(device)
-    setup = prepare(model, data, seed, train_limit, eval_limit)
-    tokenizer, pad = setup["tokenizer"], setup["tokenizer"].pad_token_id
-
-    t0 = time.perf_counter()
-    reference, cached = build_reference(setup, device, seed, sft_settings, progress, cache_dir)
-    sft_seconds = time.perf_counter() - t0
-    log(f"SFT 热启动{'：读取缓存' if cached else '完成'}（{sft_seconds:.1f} 秒）")
-    for p in reference.parameters():
-        p.requires_grad_(False)
-    policy = copy.deepcopy(reference)
-    for p in policy.parameters():
-        p.requires_grad_(True)
-
-    # The frozen reference is scored once, before the loop: every step reuses these numbers.
-    ref_train = sequence_logps(module, reference, setup["train_examples"], pad, device)
-    ref_eval = sequence_logps(module, reference, setup["eval_examples"], pad, device)
-
-    settings = {**DPO_SETTINGS, **(dpo_settings or {})}
-    t0 = time.perf_counter()
-    if backend == "trl":
-        from .trl_backend import train_dpo_trl
-
-        history = train_dpo_trl(policy, tokenizer, setup["train"], setup["train_examples"], ref_train, steps, beta,
-                                seed, settings, device, progress)
-    else:
-        history = train_dpo(module, policy, setup["train_examples"], *ref_train, pad, device, steps, beta, seed,
-                            settings, progress)
-    train_seconds = time.perf_counter() - t0
-
-    metrics = {
-        "train.steps": steps, "train.beta": beta, "train.batch_size": settings["batch_size"], "train.backend": backend,
-        "train.seconds": train_seconds, "train.pairs_per_second": steps * settings["batch_size"] / max(train_seconds, 1e-9),
-        "train.final_loss": history[-1]["loss"] if history else float("nan"), "sft.seconds": sft_seconds,
-        "sft.cached": cached, "device": device.type, "seed": seed,
-    }
-    for key, value in evaluate.preference_metrics(module, policy, ref_eval, setup["eval_examples"], pad, device, beta).items():
-        metrics[f"eval.{key}"] = value
-    # Reference's own preference: how often it already gives chosen a higher log-prob (the starting point).
-    metrics["eval.reference_prefers_chosen"] = (ref_eval[0] > ref_eval[1]).float().mean().item()
-
-    samples = []
-    if generate_samples:
-        prompts = [r["prompt"] for r in setup["eval"]]
-        ref_text, _ = evaluate.generate(reference, tokenizer, prompts, device, seed, temperature=JUDGE_TEMPERATURE)
-        pol_text, _ = evaluate.generate(policy, tokenizer, prompts, device, seed, temperature=JUDGE_TEMPERATURE)
-        metrics["eval.judge_temperature"] = JUDGE_TEMPERATURE
-        metrics["eval.judge_rate_reference"] = evaluate.judge_samples(prompts, ref_text)
-        metrics["eval.judge_rate_policy"] = evaluate.judge_samples(prompts, pol_text)
-        _, kl_tokens = evaluate.generate(policy, tokenizer, prompts, device, seed + 1, temperature=1.0)
-        metrics["eval.kl"] = evaluate.kl_estimate(module, policy, reference, tokenizer, prompts, kl_tokens, device)
-        from .judge import judge
-
-        samples = [
-            {"prompt": p, "reference": r, "reference_preferred": judge(p, r), "policy": a, "policy_preferred": judge(p, a)}
-            for p, r, a in list(zip(prompts, ref_text, pol_text))[:N_SHOW]
-        ]
-    result = TrainingResult(metrics=metrics, history=history, samples=samples, sft_cached=cached)
-    if out:
-        result.paths = _write(Path(out), result, policy, tokenizer, save_model)
-    metrics["total.seconds"] = time.perf_counter() - started  # SFT + DPO + eval + plots + saving
-    metrics["peak_rss_mb"] = _peak_rss_mb()
-    if out:
-        report.write_json(result.paths["metrics"], metrics)
-    return result
+    config = (config or TrainConfig()).but(**changes)
+    with _session(config.threads):
+        return Pipeline(config, log).run()
 
 
 def _peak_rss_mb():
@@ -208,10 +239,12 @@ def _write(out: Path, result, policy, tokenizer, save_model) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     written = {
         "metrics": out / "metrics.json",
+        "config": out / "config.json",
         "history": out / "history.jsonl",
         "samples": out / "samples.json",
         "plot": out / "training_curves.png",
     }
+    report.write_json(written["config"], asdict(result.config))
     report.write_history(written["history"], result.history)
     report.write_json(written["samples"], result.samples)
     eval_metrics = {k.removeprefix("eval."): v for k, v in result.metrics.items() if k.startswith("eval.")}
@@ -223,6 +256,6 @@ def _write(out: Path, result, policy, tokenizer, save_model) -> dict:
     return written
 
 
-def load_result(out=DEFAULT_OUT) -> dict:
+def load_result(out="runs/latest") -> dict:
     """读回一次训练写出的 metrics.json（notebook 里查看上次结果用）。"""
     return json.loads((Path(out) / "metrics.json").read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ DPO 要做的，就是把概率从差的那一半挪到好的那一半。
 第二次运行直接读取，省下这段时间。缓存放在用户目录（~/.cache/step5_rlhf/sft，可用 STEP5_RLHF_CACHE 改）。
 """
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -22,12 +23,10 @@ from tqdm.auto import tqdm
 from .. import paths
 from .device import autocast
 
-SFT_SETTINGS = dict(steps=800, batch_size=32, lr=6e-3, warmup=20)
-
-
 def cache_key(data_fingerprint, model, base, seed, settings) -> str:
-    """SFT 缓存的键：任何一项变了，都会重新训练。"""
-    parts = [data_fingerprint, model.config.to_json_string(use_diff=False), str(base), str(seed), json.dumps(settings, sort_keys=True)]
+    """SFT 缓存的键：任何一项变了（数据、模型结构、初始权重、种子、SFTConfig），都会重新训练。"""
+    parts = [data_fingerprint, model.config.to_json_string(use_diff=False), str(base), str(seed),
+             json.dumps(dataclasses.asdict(settings), sort_keys=True)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
@@ -50,29 +49,55 @@ def _batch(rows, pad_id, device):
     return ids.to(device), attention.to(device), labels.to(device)
 
 
-def train_sft(model, examples, pad_id, device, seed=0, settings=None, progress=True):
-    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失）。"""
-    settings = {**SFT_SETTINGS, **(settings or {})}
+def response_loss(model, ids, attention, labels):
+    """Next-token cross-entropy on the response tokens (labels ≠ -100), as the model's own `labels=` loss.
+
+    The output layer, which dominates the cost of a model this small (1,584-character vocabulary),
+    runs only on the positions that are scored, not on the prompt and padding (about 30% less work).
+    """
+    decoder, head = model.get_decoder(), model.get_output_embeddings()
+    hidden = decoder(input_ids=ids, attention_mask=attention).last_hidden_state
+    targets = labels[:, 1:]
+    scored = targets != -100
+    return torch.nn.functional.cross_entropy(head(hidden[:, :-1][scored]).float(), targets[scored])
+
+
+def length_grouped_batches(lengths, batch_size, steps, rng, group=16):
+    """Batches of similar-length rows (less padding, about twice as fast here), in random order.
+
+    Each epoch: shuffle, cut into groups of `group` batches, sort each group by length, cut it into
+    batches, shuffle the batches (what Hugging Face calls group_by_length).
+    """
+    batches = []
+    while len(batches) < steps:
+        order = list(range(len(lengths)))
+        rng.shuffle(order)
+        epoch = []
+        for start in range(0, len(order), group * batch_size):
+            chunk = sorted(order[start:start + group * batch_size], key=lambda i: lengths[i])
+            epoch += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size) if len(chunk[i:i + batch_size]) == batch_size]
+        rng.shuffle(epoch)
+        batches += epoch
+    return batches[:steps]
+
+
+def train_sft(model, examples, pad_id, device, seed, settings, progress=True):
+    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失）。settings: SFTConfig。"""
     rows = _sequences(examples)
     rng = random.Random(seed)
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], weight_decay=0.0)
-    steps, warmup = settings["steps"], settings["warmup"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.0)
+    steps, warmup = settings.steps, settings.warmup
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
     )
     model.train()
-    order, cursor = [], 0
-    bar = tqdm(range(steps), desc="SFT 热启动", disable=not progress, leave=False)
-    for _ in bar:
-        if cursor + settings["batch_size"] > len(order):
-            order, cursor = list(range(len(rows))), 0
-            rng.shuffle(order)
-        picked = [rows[i] for i in order[cursor : cursor + settings["batch_size"]]]
-        cursor += settings["batch_size"]
-        ids, attention, labels = _batch(picked, pad_id, device)
+    batches = length_grouped_batches([len(p) + len(r) for p, r in rows], settings.batch_size, steps, rng)
+    bar = tqdm(batches, desc="SFT 热启动", disable=not progress, leave=False)
+    for index in bar:
+        ids, attention, labels = _batch([rows[i] for i in index], pad_id, device)
         with autocast(device):
-            loss = model(input_ids=ids, attention_mask=attention, labels=labels).loss
+            loss = response_loss(model, ids, attention, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -83,7 +108,7 @@ def train_sft(model, examples, pad_id, device, seed=0, settings=None, progress=T
     return model
 
 
-def cached_sft(model, tokenizer, examples, key, device, seed=0, settings=None, progress=True, cache_dir=None):
+def cached_sft(model, tokenizer, examples, key, device, seed, settings, progress=True, cache_dir=None):
     """有缓存就读缓存，否则训练并写入缓存。返回 (模型, 是否命中缓存)。"""
     from transformers import AutoModelForCausalLM
 

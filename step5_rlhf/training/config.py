@@ -1,0 +1,66 @@
+"""一次训练的全部设置，一个对象（像 nanoGPT 的 GPTConfig、TRL 的 DPOConfig 那样）。
+
+    from step5_rlhf.training import TrainConfig, run_training
+    result = run_training(TrainConfig(beta=0.5, steps=100, out="runs/beta05"))
+    result = run_training(beta=0.5)                    # 同样可以：关键字参数覆盖默认值
+"""
+
+from dataclasses import dataclass, field, replace
+
+DEFAULT_STEPS = 80
+DEFAULT_BETA = 0.1  # as in the DPO paper, TRL and the exercise
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    """SFT 热启动（得到参考模型）：在 chosen 与 rejected 两种回答上做监督微调。"""
+
+    steps: int = 800
+    batch_size: int = 32
+    lr: float = 6e-3
+    warmup: int = 20
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """评估：每个留出提示词让模型作答几次，再由裁判打分。"""
+
+    samples: int = 4  # sampled answers per prompt, plus one greedy answer
+    temperature: float = 0.8  # of the judged samples (T=1 garbles a few characters of a model this small)
+    max_new_tokens: int = 56  # the longest good answer in the data has 45 characters; padded ones get cut
+    bootstrap: int = 2000  # resamples of the prompts for the 95% interval of the judge-rate change
+    kl_samples: int = 1  # samples per prompt at T=1 for the KL(π‖π_ref) estimate
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """一次 `step5-rlhf train` / `run_training` 的全部设置。"""
+
+    impl: str = "auto"  # "auto", "solution", "exercise" or a .py path: whose five TODO functions to train with
+    steps: int = DEFAULT_STEPS
+    beta: float = DEFAULT_BETA
+    batch_size: int = 16  # preference pairs per step
+    lr: float = 1e-4  # AdamW, constant, no weight decay
+    max_grad_norm: float = 1.0  # clipped right before each optimizer.step()
+    seed: int = 0
+    device: str = "auto"  # auto / cpu / cuda / mps
+    threads: int = None  # CPU threads (None: PyTorch's default)
+    model: str = None  # a local Hugging Face causal LM folder; None: the course's tiny model, from scratch
+    data: str = None  # folder with train.jsonl / eval.jsonl / eval_ood.jsonl; None: ./data
+    out: str = "runs/latest"  # where results go (None: write nothing)
+    backend: str = "native"  # "native": your TODOs; "trl": TRL's DPOTrainer with the same settings
+    train_limit: int = None  # use only the first N pairs (tests)
+    eval_limit: int = None
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
+    generate: bool = True  # judge generated answers (the slow part of evaluation)
+    save_model: bool = True
+    cache_dir: str = None  # SFT cache (None: ~/.cache/step5_rlhf/sft)
+    progress: bool = True
+
+    def but(self, **changes) -> "TrainConfig":
+        """A copy with some settings changed; `sft` / `evaluation` may be given as dicts of changes."""
+        for name in ("sft", "evaluation"):
+            if isinstance(changes.get(name), dict):
+                changes[name] = replace(getattr(self, name), **changes[name])
+        return replace(self, **changes)
