@@ -125,11 +125,7 @@ def collate_preference_batch(examples, pad_token_id):
     为什么 chosen 和 rejected 放在同一个 batch？
         这样模型只需前向一次就能同时得到两种回答的 log 概率（TODO 5 会用到）。
 
-    步骤：
-        1. 先按顺序排好 2B 行：所有样本的 提示词+chosen，再是所有样本的 提示词+rejected
-        2. 求最长长度 T，建三个 [2B, T] 的张量：input_ids 填 pad_token_id，两个掩码填 0
-        3. 逐行填入：input_ids 填真实 token，attention_mask 在真实 token 处置 1，
-           loss_mask 只在回答部分（从 len(prompt_ids) 开始）置 1
+    先自己设计怎么做；卡住了再看第 4 课讲义里可以展开的“提示”。
     """
     ### BEGIN SOLUTION
     if not examples:
@@ -166,16 +162,13 @@ def dpo_metrics(
 
     参数：同 TODO 1（四个 [B] 张量和 β）。
 
-    返回：字典，值都是 Python float（用 .item()），计算时不需要梯度：
+    返回：字典，值都是 Python float，计算时不需要梯度：
         "rewards/chosen":     β·(policy_chosen - ref_chosen) 的 batch 平均
         "rewards/rejected":   β·(policy_rejected - ref_rejected) 的 batch 平均
         "rewards/margins":    (chosen 奖励 - rejected 奖励) 的 batch 平均
         "rewards/accuracies": chosen 奖励 严格大于 rejected 奖励 的样本比例（相等不算对）
 
-    步骤：
-        1. 在 torch.no_grad() 里计算两个奖励向量 chosen_rewards、rejected_rewards
-        2. 分别求平均、求差的平均、求 (chosen_rewards > rejected_rewards) 的比例
-        3. 用 .item() 转成 float 放进字典
+    卡住了再看第 4 课讲义里可以展开的“提示”。
     """
     ### BEGIN SOLUTION
     with torch.no_grad():
@@ -206,17 +199,11 @@ def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, 
 
     返回：字典 {"loss": float, 以及 TODO 4 的四个指标}
 
-    步骤：
-        1. B = ref_chosen_log_probs.shape[0]
-        2. 整个 2B batch 只前向一次：logits = policy(input_ids=..., attention_mask=...).logits
-        3. 用 TODO 2 求出 2B 个序列 log 概率；前 B 个是 chosen，后 B 个是 rejected
-        4. 用 TODO 1 求损失
-        5. optimizer.zero_grad() → loss.backward() → optimizer.step()
-        6. 用 TODO 4 求指标，与 loss.item() 一起返回
-
-    提示：
-        - 不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法。
+    要求：
+        - 整个 2B batch 只前向一次（不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法）；
+        - 用你的 TODO 2、TODO 1、TODO 4，做一步完整的优化（清梯度、反向传播、更新参数）；
         - 不要在这里裁剪梯度或调整学习率：训练循环会在 optimizer.step() 之前自动裁剪。
+    卡住了再看第 4 课讲义里可以展开的“提示”。
     """
     ### BEGIN SOLUTION
     batch_size = ref_chosen_log_probs.shape[0]

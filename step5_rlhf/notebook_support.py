@@ -121,10 +121,10 @@ def assert_todo(name) -> None:
 
     自动评分时什么也不做：分数由评分程序在 notebook 之外检查练习文件得出。
     """
-    from IPython.display import HTML, display
+    from IPython.display import display
 
     from .assess import check_submission, kept_server
-    from .checks.report import report_html
+    from .checks.report import format_report, report_html
 
     (todo,) = select([name])
     if autograding():
@@ -134,7 +134,7 @@ def assert_todo(name) -> None:
     if not result.passed:
         raise TodoCheckFailed(f"{todo.label}（{todo.name}）{result.message if result.status != 'not_done' else '还没有完成'}"
                               + (f"。提示：{result.hint}" if result.hint and result.status != "not_done" else ""))
-    display(HTML(report_html([result])))
+    display({"text/html": report_html([result]), "text/plain": format_report([result])}, raw=True)
 
 
 def unfinished_todos(todos, path=None) -> list:

@@ -1,6 +1,6 @@
 """The package's layers import downward only: pure checks at the bottom, front ends on top.
 
-    todos, paths, modules, plots         the contract and small helpers
+    todos, paths, modules, plots, world  the contract, small helpers, the toy world's tables
     checks                               pure logic: cases, expected outputs, comparison, verdicts
     grading                              running untrusted code (sandboxed children)
     assess, build_exercise               run + judge; generate what students get
@@ -18,14 +18,16 @@ import step5_rlhf
 PACKAGE = Path(step5_rlhf.__file__).parent
 BASE = {"todos", "paths", "modules", "plots"}
 ALLOWED = {
-    "todos": set(), "paths": set(), "modules": set(), "plots": set(),
+    "todos": set(), "paths": set(), "modules": set(), "plots": set(), "world": {"world"},
     "checks": {"checks", "todos", "modules", "paths"},
     "grading": {"grading", "checks"},
     "assess": {"checks", "grading"} | BASE,
     "build_exercise": {"checks"} | BASE,
     "batch_grading": {"assess", "checks", "grading"} | BASE,
-    "training": {"training", "checks"} | BASE,
+    "training": {"training", "checks", "world"} | BASE,
     "notebook_support": {"assess", "checks", "training"} | BASE,
+    "lesson_figures": BASE,
+    "lesson_training": {"notebook_support", "training"} | BASE,
     "course": {"course", "assess", "batch_grading", "build_exercise", "checks", "grading"} | BASE,
     "commands": {"commands", "assess", "batch_grading", "build_exercise", "checks", "course", "grading", "training",
                  "notebook_support"} | BASE,

@@ -1,0 +1,167 @@
+"""第 4 课的训练实验：训练、看曲线、看结果、看样例、β 实验。讲义单元只调用这里的几个函数。
+
+每个函数在 result / impl 是 None（TODO 还没完成、又没有参考答案可用）时打印一行说明并跳过。
+"""
+
+import copy
+import inspect
+from pathlib import Path
+
+from .notebook_support import show_table, skipped
+from .training import evaluate
+from .training.config import TrainConfig
+from .training.judge import DIMENSION_NAMES
+from .training.report import SPLIT_NAMES
+
+RUN_DIR = Path("runs") / "notebook"  # under the notebook's folder
+
+
+def show_loop():
+    """把训练循环（step5_rlhf.training.dpo.train_dpo）的源代码原样显示出来。"""
+    from IPython.display import display
+
+    from .training.dpo import batch_order, train_dpo
+
+    source = inspect.getsource(batch_order) + "\n\n" + inspect.getsource(train_dpo)
+    display({"text/markdown": f"```python\n{source}```", "text/plain": source}, raw=True)
+
+
+def train(impl, **changes):
+    """用 impl 的五个函数跑一次完整训练（设置见 TrainConfig，可用关键字覆盖）；返回 TrainingResult。"""
+    from .training import run_training
+
+    if skipped(impl, "训练"):
+        return None
+    config = TrainConfig(impl=impl.__file__, out=str(RUN_DIR)).but(**changes)
+    print(f"设置：SFT 热启动 {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，β = {config.beta}，"
+          f"AdamW 学习率 {config.lr:g}，梯度裁剪 {config.max_grad_norm}；裁判给每个留出提示词的 1 个贪心回答和 "
+          f"{config.evaluation.samples} 个温度 {config.evaluation.temperature} 的采样回答打分")
+    result = run_training(config)
+    pairs = len(result.pipeline.setup["train"])
+    print(f"\n训练集 {pairs} 对：DPO 一共看了 {config.steps * config.batch_size} 对，约 {config.steps * config.batch_size / pairs:.2f} 轮（epoch）")
+    print("用的是：" + ("你的代码" if impl.STEP5_SOURCE == "student" else "参考答案"))
+    print(result.summary())
+    seconds = result.metrics
+    print(f"各阶段用时：准备 {seconds['time.prepare']:.1f} 秒，SFT 热启动 {seconds['time.reference']:.1f} 秒"
+          f"{'（读缓存）' if result.sft_cached else ''}，参考模型打分 {seconds['time.score']:.1f} 秒，"
+          f"DPO {seconds['time.train']:.1f} 秒，评估 {seconds['time.evaluate']:.1f} 秒")
+    return result
+
+
+def show_curves(result):
+    from IPython.display import Image, display
+
+    if not skipped(result):
+        display(Image(filename=str(result.paths["plot"])))
+
+
+def _pct(value):
+    return f"{value:.1%}"
+
+
+def show_results(result):
+    """两张表：每个留出集的指标（与捷径基线、训练前后的同一指标并排），以及分维度的裁判好回答率。"""
+    if skipped(result):
+        return
+    m = result.metrics
+    splits = [s for s in SPLIT_NAMES if f"{s}.rewards/accuracies" in m]
+    rows = [
+        ("隐式奖励准确率 rewards/accuracies", *[_pct(m[f"{s}.rewards/accuracies"]) for s in splits]),
+        ("捷径基线：总选更长的回答", *[_pct(m[f"{s}.baseline/longer_wins"]) for s in splits]),
+        ("捷径基线：只看第一个字", *[_pct(m[f"{s}.baseline/first_char"]) for s in splits]),
+        ("log 概率偏好 chosen：参考模型 → DPO 之后",
+         *[f"{_pct(m[f'{s}.logps/prefers_chosen_reference'])} → {_pct(m[f'{s}.logps/prefers_chosen_policy'])}" for s in splits]),
+    ]
+    if f"eval.judge_rate_policy" in m:
+        rows += [
+            ("裁判好回答率：参考模型 → DPO 之后",
+             *[f"{_pct(m[f'{s}.judge_rate_reference'])} → {_pct(m[f'{s}.judge_rate_policy'])}" for s in splits]),
+            ("好回答率变化的 95% 区间",
+             *[f"[{m[f'{s}.judge_rate_delta_ci95'][0]:+.1%}, {m[f'{s}.judge_rate_delta_ci95'][1]:+.1%}]" for s in splits]),
+            ("KL(策略‖参考)，nats", *[f"{m[f'{s}.kl']:.2f} ± {m[f'{s}.kl_se']:.2f}" for s in splits]),
+            ("回答平均长度（字）：参考 → DPO 之后",
+             *[f"{m[f'{s}.answer_length_reference']:.1f} → {m[f'{s}.answer_length_policy']:.1f}" for s in splits]),
+        ]
+    show_table(["指标", *[SPLIT_NAMES[s] for s in splits]], rows)
+    if f"eval.judge_rate_policy" not in m:
+        return
+    dims = sorted({k.rsplit("/", 1)[1] for k in m if k.startswith("eval.judge_rate_policy/")})
+    show_table(["维度", *[f"{SPLIT_NAMES[s]}：参考 → DPO 之后" for s in splits]], [
+        (f"{DIMENSION_NAMES.get(d, d)}（{d}）",
+         *[f"{_pct(m[f'{s}.judge_rate_reference/{d}'])} → {_pct(m[f'{s}.judge_rate_policy/{d}'])}"
+           if f"{s}.judge_rate_policy/{d}" in m else "—" for s in splits])
+        for d in dims])
+
+
+def show_samples(result, n=4):
+    """留出集上几条提示词：参考模型（DPO 之前）与策略模型（DPO 之后）的贪心回答，以及裁判的判断。"""
+    if skipped(result):
+        return
+    for sample in result.samples[:n]:
+        print(f"提示词（{DIMENSION_NAMES.get(sample['dimension'], sample['dimension'])}）：{sample['prompt']}")
+        for who, key in (("DPO 之前", "reference"), ("DPO 之后", "policy")):
+            ok = sample[f"{key}_preferred"]
+            reason = "" if ok else "（" + "；".join(sample[f"{key}_problems"]) + "）"
+            print(f"  {who}：{sample[key]}")
+            print(f"      {'好回答' if ok else '差回答'}{reason}")
+        print()
+
+
+def beta_experiment(result, betas=(0.05, 0.5)):
+    """同样的参考模型、数据和步数，只换 β 再训练几次，与 result（β = result 的 β）并排比较。
+
+    每个 β：留出集的隐式奖励准确率、chosen / rejected 的 log 概率变化、裁判好回答率与 KL（留出集，
+    每个提示词贪心 1 次 + 采样若干次），再画出损失和 log ratio 间隔的曲线。返回 {β: 指标}。
+    """
+    from .training.dpo import train_dpo
+
+    if skipped(result):
+        return None
+    p, m = result.pipeline, result.metrics
+    # The first run's β: its evaluation already measured the same things (same prompts, samples and seeds).
+    runs = {result.config.beta: (result.history, {**{k.removeprefix("eval."): v for k, v in m.items() if k.startswith("eval.")},
+                                                  "judge_rate": m["eval.judge_rate_policy"]})}
+    for beta in betas:
+        config = p.config.but(beta=beta)
+        policy = copy.deepcopy(p.reference_model).requires_grad_(True)
+        history = train_dpo(p.impl, policy, p.setup["train_examples"], p.ref_logps["train"], p.pad, p.device, config)
+        runs[beta] = (history, _beta_metrics(p, policy, beta))
+    show_table(["β", "留出集准确率", "chosen 的 log 概率变化", "rejected 的 log 概率变化", "裁判好回答率", "KL(策略‖参考)"], [
+        (beta, _pct(m["rewards/accuracies"]), f"{m['rewards/chosen'] / beta:+.2f}", f"{m['rewards/rejected'] / beta:+.2f}",
+         _pct(m["judge_rate"]), f"{m['kl']:.2f}") for beta, (_, m) in sorted(runs.items())])
+    _beta_figure({beta: history for beta, (history, _) in runs.items()})
+    return {beta: metrics for beta, (_, metrics) in sorted(runs.items())}
+
+
+def _beta_metrics(p, policy, beta):
+    rows, examples = p.setup["eval"], p.setup["eval_examples"]
+    metrics = evaluate.preference_metrics(p.impl, policy, p.ref_logps["eval"], examples, p.pad, p.device, beta)
+    prompts = list(dict.fromkeys(r["prompt"] for r in rows))
+    settings = p.config.evaluation
+    answers = evaluate.answers(policy, p.tokenizer, prompts, p.device, p.config.seed, settings)
+    metrics["judge_rate"] = sum(evaluate.judged(prompts, answers)) / len(prompts)
+    _, tokens = evaluate.generate(policy, p.tokenizer, prompts, p.device, p.config.seed + 1, settings.max_new_tokens,
+                                  temperature=1.0)
+    metrics["kl"], _ = evaluate.kl_estimate(p.impl, policy, p.reference_model, p.tokenizer, prompts, tokens, p.device)
+    return metrics
+
+
+def _beta_figure(histories):
+    import matplotlib.pyplot as plt
+
+    from .plots import label, setup_chinese_font
+
+    setup_chinese_font()
+    fig, (ax_loss, ax_gap) = plt.subplots(1, 2, figsize=(11, 4))
+    for beta, history in sorted(histories.items()):
+        steps = [r["step"] for r in history]
+        ax_loss.plot(steps, [r["loss"] for r in history], label=f"β = {beta}")
+        ax_gap.plot(steps, [r["rewards/margins"] / beta for r in history], label=f"β = {beta}")
+    ax_loss.set_title(label("训练损失", "training loss"))
+    ax_gap.set_title(label("log ratio 间隔 = 奖励间隔 / β", "log-ratio margin = reward margin / beta"))
+    for ax in (ax_loss, ax_gap):
+        ax.set_xlabel(label("训练步数", "step"))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    plt.show()
