@@ -29,6 +29,7 @@ def run(args) -> int:
     from ..training.config import TrainConfig
     from ..training.data import PreferenceDataError
     from ..training.device import DeviceError
+    from ..training.distributed import DistributedError, Group, Launch
     from ..training.dpo import TrainingDivergedError
     from ..training.impl import ImplementationError
     from ..training.run import run_training
@@ -40,16 +41,23 @@ def run(args) -> int:
         config = config.but(sft={"steps": args.sft_steps})
     if args.eval_samples is not None:
         config = config.but(evaluation={"samples": args.eval_samples})
+    launch = Launch.from_env()
     try:
         result = run_training(config)
-    except (ImplementationError, PreferenceDataError, DeviceError, TrainingDivergedError, FileNotFoundError) as error:
-        print(error, file=sys.stderr)  # one Chinese line, no traceback
+    except (ImplementationError, PreferenceDataError, DeviceError, TrainingDivergedError, FileNotFoundError,
+            DistributedError) as error:
+        if launch.is_main:  # the same line from every process would only be noise
+            print(error, file=sys.stderr)  # one Chinese line, no traceback
         return 2
     except ImportError as error:
         if args.backend == "trl":
             print(f"--backend trl 需要安装 TRL：pip install 'step5-rlhf[trl]'（{error}）", file=sys.stderr)
             return 2
         raise
+    finally:
+        Group.close()  # leave the process group of a torchrun / accelerate launch (nothing to do otherwise)
+    if not result.is_main:
+        return 0  # the main process reports for everyone
     print()
     print(result.summary())
     print(f"结果已写入 {result.paths['metrics'].parent}（metrics.json、config.json、history.jsonl、samples.json、"

@@ -55,7 +55,7 @@ class TrainConfig:
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     generate: bool = True  # judge generated answers (the slow part of evaluation)
     save_model: bool = True
-    cache_dir: str = None  # SFT cache (None: ~/.cache/step5_rlhf/sft)
+    cache_dir: str = None  # the course cache: sft/ and trl_datasets/ (None: ~/.cache/step5_rlhf or STEP5_RLHF_CACHE)
     progress: bool = True
 
     def but(self, **changes) -> "TrainConfig":

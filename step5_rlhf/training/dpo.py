@@ -86,12 +86,15 @@ def train_dpo(impl, policy, examples, ref_logps, pad_id, device, config, on_step
     history = []
     steps = batch_order(len(examples), config.batch_size, config.steps, config.seed)
     bar = tqdm(steps, desc="DPO 训练", disable=not config.progress, leave=False)
+    loop_started = time.perf_counter()
     for step, index in enumerate(bar):
         batch = impl.collate_preference_batch([examples[i] for i in index], pad_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         started = time.perf_counter()
         out = impl.dpo_train_step(wrapped, batch, ref_chosen[index], ref_rejected[index], optimizer, config.beta)
-        record = {"step": step, "seconds": time.perf_counter() - started, **{k: float(v) for k, v in out.items()}}
+        now = time.perf_counter()  # "seconds": this step's update; "elapsed": since the loop began (batching included)
+        record = {"step": step, "seconds": now - started, "elapsed": now - loop_started,
+                  **{k: float(v) for k, v in out.items()}}
         record["grad_norm"] = grad_norms[-1] if grad_norms else float("nan")
         if not math.isfinite(record["loss"]):
             raise TrainingDivergedError(

@@ -95,9 +95,9 @@ def generate(model, tokenizer, prompts, device, seed=0, max_new_tokens=64, greed
 def answers(model, tokenizer, prompts, device, seed, settings):
     """每个提示词的回答：一个贪心解码的，再加 settings.samples 个温度 settings.temperature 的采样。"""
     greedy, _ = generate(model, tokenizer, prompts, device, seed, settings.max_new_tokens, greedy=True)
-    sampled, _ = generate(model, tokenizer, prompts, device, seed, settings.max_new_tokens,
-                          temperature=settings.temperature, samples=settings.samples)
     n = settings.samples
+    sampled = generate(model, tokenizer, prompts, device, seed, settings.max_new_tokens,
+                       temperature=settings.temperature, samples=n)[0] if n else []
     return [[greedy[i]] + sampled[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 

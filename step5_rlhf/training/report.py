@@ -36,8 +36,10 @@ def summary(m: dict, sft_cached: bool = False) -> str:
             parts = [f"{DIMENSION_NAMES.get(d, d)} {m[f'{split}.judge_rate_reference/{d}']:.0%}→{m[f'{split}.judge_rate_policy/{d}']:.0%}"
                      for d in dims]
             lines.append("  分维度：" + "，".join(parts))
+    world = m.get("train.world_size", 1)
     lines.append(f"DPO {m['train.steps']} 步用时 {m['train.seconds']:.1f} 秒（{m['train.pairs_per_second']:.0f} 对/秒），"
-                 f"全程 {m.get('total.seconds', float('nan')):.1f} 秒" + ("（SFT 读自缓存）" if sft_cached else ""))
+                 f"全程 {m.get('total.seconds', float('nan')):.1f} 秒" + ("（SFT 读自缓存）" if sft_cached else "")
+                 + (f"；{world} 个进程（TRL），全局 batch {m['train.batch_size']} 对" if world > 1 else ""))
     return "\n".join(lines)
 
 

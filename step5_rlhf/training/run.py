@@ -7,6 +7,9 @@
     evaluate   留出集（eval、ood）上的隐式奖励指标、模型自己作答并由裁判打分、捷径基线、KL
     write      metrics.json、history.jsonl、samples.json、训练曲线图、save_pretrained 的模型
 
+被 torchrun / accelerate launch 启动成多个进程时（只支持 --backend trl），SFT 热启动、score、evaluate、
+write 只在主进程做，其他进程只参与 train（见 distributed.py）。
+
     from step5_rlhf.training import TrainConfig, run_training
     result = run_training(TrainConfig(beta=0.1, steps=60))
 """
@@ -25,6 +28,7 @@ from . import data as data_mod
 from . import evaluate, report
 from .config import TrainConfig
 from .device import resolve_device
+from .distributed import Group, Launch, check_backend, per_device_batch_size
 from .dpo import sequence_logps, train_dpo
 from .impl import load_checked
 from .judge import breakdown
@@ -45,6 +49,7 @@ class TrainingResult:
     sft_cached: bool = False
     config: TrainConfig = None
     pipeline: object = field(default=None, repr=False)  # the models and reference scores, for follow-up experiments
+    is_main: bool = True  # False in the other processes of a multi-process launch: they write and report nothing
 
     def __getitem__(self, key):  # result["eval.rewards/accuracies"] also works
         return self.metrics[key]
@@ -81,12 +86,17 @@ def prepare(config: TrainConfig) -> dict:
     return setup
 
 
+def cache_root(config: TrainConfig) -> Path:
+    """The course cache: sft/ (warm starts) and trl_datasets/ (what --backend trl tokenises)."""
+    return Path(config.cache_dir) if config.cache_dir else data_mod.paths.cache_dir()
+
+
 def build_reference(setup, config: TrainConfig, device):
     """SFT 热启动后的参考模型（有缓存就直接读）。返回 (模型, 是否命中缓存)。"""
     key = cache_key(data_mod.fingerprint(setup["train"]), setup["model"], setup["base"], config.seed, config.sft)
     model = setup["model"].to(device)
     return cached_sft(model, setup["tokenizer"], setup["train_examples"], key, device, config.seed, config.sft,
-                      config.progress, config.cache_dir)
+                      config.progress, cache_root(config) / "sft")
 
 
 @contextlib.contextmanager
@@ -109,7 +119,11 @@ def _session(threads):
 class Pipeline:
     """The six stages, in order; each reads what the earlier ones left on `self`."""
 
-    def __init__(self, config: TrainConfig, log=print):
+    def __init__(self, config: TrainConfig, log=print, launch: Launch = None):
+        self.launch = launch or Launch.from_env()
+        check_backend(self.launch, config.backend)  # before any work
+        if not self.launch.is_main:  # one process reports, the others stay quiet
+            config, log = config.but(progress=False), None
         self.config, self.log = config, log or (lambda *_: None)
         self.metrics, self.timings = {}, {}
 
@@ -121,7 +135,10 @@ class Pipeline:
     def run(self) -> TrainingResult:
         started = time.perf_counter()
         for name in ("prepare", "reference", "score", "train", "evaluate", "write"):
-            self._timed(name, getattr(self, name))
+            if self.launch.is_main or name in ("prepare", "reference", "train"):
+                self._timed(name, getattr(self, name))
+        if not self.launch.is_main:
+            return TrainingResult(metrics={}, history=self.history, samples=[], config=self.config, is_main=False)
         self.metrics.update({f"time.{name}": seconds for name, seconds in self.timings.items()})
         self.metrics["total.seconds"] = time.perf_counter() - started  # every stage, from loading to saving
         self.metrics["peak_rss_mb"] = _peak_rss_mb()
@@ -131,13 +148,15 @@ class Pipeline:
 
     def prepare(self):
         self.impl = load_checked(self.config.impl)  # fail fast, before any training
-        self.device = resolve_device(self.config.device)
+        self.group = Group(self.launch, resolve_device(self.config.device))  # joins the process group if launched so
+        self.device = self.group.device  # cuda:LOCAL_RANK under a multi-GPU launch
         self.setup = prepare(self.config)
         self.tokenizer = self.setup["tokenizer"]
         self.pad = self.tokenizer.pad_token_id
 
     def reference(self):
-        self.reference_model, self.sft_cached = build_reference(self.setup, self.config, self.device)
+        with self.group.main_first():  # the main process trains and caches; the others then read that cache
+            self.reference_model, self.sft_cached = build_reference(self.setup, self.config, self.device)
         self.log(f"SFT 热启动{'：读取缓存' if self.sft_cached else '完成'}")
         self.reference_model.requires_grad_(False)
         self.policy = copy.deepcopy(self.reference_model).requires_grad_(True)
@@ -153,15 +172,18 @@ class Pipeline:
         if config.backend == "trl":
             from .trl_backend import train_dpo_trl
 
-            self.history = train_dpo_trl(self.policy, self.tokenizer, self.setup["train"], config, self.device)
+            self.history = train_dpo_trl(self.policy, self.tokenizer, self.setup["train"], config, self.device,
+                                         cache_root(config), self.group, log=self.log)
         else:
             self.history = train_dpo(self.impl, self.policy, self.setup["train_examples"], self.ref_logps["train"],
                                      self.pad, self.device, config)
         seconds = time.perf_counter() - started
         self.metrics.update({
             "train.steps": config.steps, "train.beta": config.beta, "train.batch_size": config.batch_size,
-            "train.backend": config.backend, "train.seconds": seconds,
+            "train.backend": config.backend, "train.seconds": seconds, "train.world_size": self.launch.world_size,
+            "train.per_device_batch_size": per_device_batch_size(config.batch_size, self.launch.world_size)[0],
             "train.pairs_per_second": config.steps * config.batch_size / max(seconds, 1e-9),
+            "train.steady_pairs_per_second": steady_pairs_per_second(self.history, config.batch_size),
             "train.final_loss": self.history[-1]["loss"] if self.history else float("nan"),
             "sft.cached": self.sft_cached, "device": self.device.type, "seed": config.seed,
         })
@@ -205,6 +227,14 @@ class Pipeline:
         if self.config.out:
             self.result.paths = _write(Path(self.config.out), self.result, self.policy, self.tokenizer,
                                        self.config.save_model)
+
+
+def steady_pairs_per_second(history, batch_size, warmup=20):
+    """Pairs per second after the first `warmup` steps (no set-up, no warm-up); None for shorter runs."""
+    if len(history) < 2 * warmup:
+        return None
+    done, elapsed = len(history) - warmup, history[-1]["elapsed"] - history[warmup - 1]["elapsed"]
+    return done * batch_size / max(elapsed, 1e-9)
 
 
 def _sample(prompt, dimension, reference, policy) -> dict:
