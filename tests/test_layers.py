@@ -5,6 +5,7 @@
     grading                              running untrusted code (sandboxed children)
     assess, build_exercise               run + judge; generate what students get
     batch_grading, training, notebook_support, course    front ends and the training run
+    rlhf                                 reward model, PPO, best-of-N and the frontier (on top of training)
     commands                             the CLI
 """
 
@@ -25,12 +26,13 @@ ALLOWED = {
     "build_exercise": {"checks"} | BASE,
     "batch_grading": {"assess", "checks", "grading"} | BASE,
     "training": {"training", "checks", "world"} | BASE,
+    "rlhf": {"rlhf", "training", "world"} | BASE,
     "notebook_support": {"assess", "checks", "training"} | BASE,
     "lesson_figures": BASE,
     "lesson_training": {"notebook_support", "training"} | BASE,
     "course": {"course", "assess", "batch_grading", "build_exercise", "checks", "grading"} | BASE,
     "commands": {"commands", "assess", "batch_grading", "build_exercise", "checks", "course", "grading", "training",
-                 "notebook_support"} | BASE,
+                 "rlhf", "notebook_support"} | BASE,
     "cli": set(), "__init__": set(), "__main__": {"cli"},
 }
 

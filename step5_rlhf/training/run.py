@@ -100,7 +100,7 @@ def build_reference(setup, config: TrainConfig, device):
 
 
 @contextlib.contextmanager
-def _session(threads):
+def quiet_session(threads):
     """Quiet transformers' own progress bars and (optionally) pin the thread count; restore both after."""
     from transformers.utils import logging as hf_logging
 
@@ -252,7 +252,7 @@ def run_training(config: TrainConfig = None, /, log=print, **changes) -> Trainin
     未完成的 TODO 会在训练开始前抛出 TodoNotImplementedError。
     """
     config = (config or TrainConfig()).but(**changes)
-    with _session(config.threads):
+    with quiet_session(config.threads):
         return Pipeline(config, log).run()
 
 

@@ -1,0 +1,251 @@
+"""PPO 与 DPO，量出来：奖励–KL 前沿（DPO 论文图 2 的做法，在本课程的小模型和偏好世界上）。
+
+同一个 SFT 参考模型出发：
+- 奖励模型训练一次（Bradley–Terry，留出集准确率写进结果）；
+- DPO：几个 β，用所选实现的 TODO（与 `step5-rlhf train` 相同的训练循环）；
+- PPO：几个 KL 系数（ppo.py）；
+- best-of-N：参考模型采样 N 个回答，奖励模型挑分最高的；它离参考模型的 KL 有闭式解 log N − (N−1)/N。
+每个点都在留出提示词上用同样的方法打分：温度 1 采样若干回答，裁判的好回答率和平均 judge_score、
+奖励模型的平均分、KL(π‖π_ref) 的采样估计和标准误。裁判是这个世界的“真相”，奖励模型只是它的近似：
+奖励模型分数涨、裁判分数不涨，就是对奖励模型的过度优化。
+"""
+
+import copy
+import json
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from ..training import evaluate
+from ..training.config import TrainConfig
+from ..training.dpo import train_dpo
+from ..training.judge import judge, judge_score
+from ..training.run import Pipeline, quiet_session
+from .ppo import PPOConfig, train_ppo
+from .reward_model import RewardConfig, build_reward_model, pair_accuracy, score_texts, train_reward_model
+
+# What each method keeps in memory while it trains (the cost table of lesson 05).
+MODELS_IN_MEMORY = {
+    "dpo": "1（策略模型；参考模型的 log 概率事先算好）",
+    "ppo": "3（带价值头的策略模型、参考模型、奖励模型）",
+    "best_of_n": "2（参考模型、奖励模型；不训练）",
+}
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """`step5-rlhf compare` 的全部设置。quick=True 时用 quick_changes 里的较小设置。"""
+
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(out=None, progress=False))
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    betas: tuple = (0.05, 0.1, 0.5)  # DPO
+    kl_coefs: tuple = (0.1, 0.2, 0.4)  # PPO
+    best_of: tuple = (2, 4, 16)
+    spread_seeds: tuple = (1, 2)  # extra seeds for one DPO and one PPO setting (seed-to-seed spread)
+    spread_beta: float = 0.1
+    spread_kl_coef: float = 0.2
+    eval_prompts: int = None  # held-out prompts scored (None: all of eval.jsonl)
+    samples: int = 4  # answers per prompt at temperature 1, for the judge, the reward model and the KL
+    max_new_tokens: int = 56
+    out: str = "runs/compare"
+
+    def quick(self) -> "CompareConfig":
+        """The CI / notebook setting: fewer prompts and samples, shorter PPO, no seed spread."""
+        return replace(self, reward=replace(self.reward, steps=150), ppo=replace(self.ppo, iterations=30),
+                       best_of=(2, 4, 8), spread_seeds=(), eval_prompts=96, samples=2)
+
+
+class PeakRSS:
+    """Peak resident memory (MB) while the block runs, sampled every 20 ms by a background thread."""
+
+    def __enter__(self):
+        import psutil
+
+        self._process, self._stop, self.peak = psutil.Process(), threading.Event(), 0.0
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self):
+        while True:
+            self.peak = max(self.peak, self._process.memory_info().rss / 2**20)
+            if self._stop.wait(0.02):
+                return
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _samples(model, tokenizer, prompts, device, seed, count, max_new_tokens, rows_per_call=1024):
+    """count answers per prompt at temperature 1 (the model's own distribution): texts and token lists.
+
+    Generated a few prompts at a time: one call for 240 prompts × 64 answers held 2.7 GB of cache.
+    """
+    texts, tokens = [], []
+    step = max(1, rows_per_call // count)
+    for start in range(0, len(prompts), step):
+        more_texts, more_tokens = evaluate.generate(model, tokenizer, prompts[start:start + step], device, seed + start,
+                                                    max_new_tokens, temperature=1.0, samples=count)
+        texts += more_texts
+        tokens += more_tokens
+    repeated = [p for p in prompts for _ in range(count)]
+    return repeated, texts, tokens
+
+
+def _scores(repeated, texts, reward_model, tokenizer, device) -> dict:
+    rm = score_texts(reward_model, tokenizer, repeated, texts, device)
+    return {
+        "judge_rate": sum(judge(p, a) for p, a in zip(repeated, texts)) / len(texts),
+        "judge_score": sum(judge_score(p, a) for p, a in zip(repeated, texts)) / len(texts),
+        "reward_model_score": rm.mean().item(),
+        "mean_length": sum(map(len, texts)) / len(texts),
+    }
+
+
+class Comparison:
+    """Runs every method from one reference and one reward model; `points` collects the results."""
+
+    def __init__(self, config: CompareConfig, log=print):
+        self.config, self.log = config, log or (lambda *_: None)
+        self.points, self.cost = [], {}
+
+    def setup(self):
+        pipeline = Pipeline(self.config.train, log=None)
+        pipeline.prepare()
+        pipeline.reference()
+        pipeline.score()
+        self.pipeline = pipeline
+        self.impl, self.device, self.tokenizer = pipeline.impl, pipeline.device, pipeline.tokenizer
+        self.reference = pipeline.reference_model
+        rows = pipeline.setup["eval"]
+        prompts = list(dict.fromkeys(r["prompt"] for r in rows))
+        self.prompts = prompts[: self.config.eval_prompts]
+        self.train_prompts = list(dict.fromkeys(r["prompt"] for r in pipeline.setup["train"]))
+
+    def reward_model(self):
+        started = time.perf_counter()
+        with PeakRSS() as memory:
+            self.rm = build_reward_model(self.reference, seed=self.config.train.seed)
+            history = train_reward_model(self.rm, self.pipeline.setup["train_examples"], self.tokenizer.pad_token_id,
+                                         self.device, self.config.reward, progress=self.config.train.progress)
+        self.rm.requires_grad_(False)
+        self.rm_info = {
+            "eval_accuracy": pair_accuracy(self.rm, self.pipeline.setup["eval_examples"], self.tokenizer.pad_token_id,
+                                           self.device),
+            "train_accuracy_last_50_steps": sum(h["accuracy"] for h in history[-50:]) / len(history[-50:]),
+            "seconds": time.perf_counter() - started, "peak_rss_mb": memory.peak,
+        }
+        self.log(f"奖励模型：留出集准确率 {self.rm_info['eval_accuracy']:.1%}（{self.rm_info['seconds']:.0f} 秒）")
+
+    def evaluate(self, model, seed):
+        repeated, texts, tokens = _samples(model, self.tokenizer, self.prompts, self.device, seed, self.config.samples,
+                                           self.config.max_new_tokens)
+        values = _scores(repeated, texts, self.rm, self.tokenizer, self.device)
+        values["kl"], values["kl_se"] = evaluate.kl_estimate(self.impl, model, self.reference, self.tokenizer,
+                                                             repeated, tokens, self.device)
+        return values
+
+    def _point(self, method, setting, seed, train):
+        started = time.perf_counter()
+        with PeakRSS() as memory:
+            model, history = train()
+        seconds = time.perf_counter() - started
+        values = self.evaluate(model, seed=1000 + seed) if model is not None else history
+        point = {"method": method, "setting": setting, "seed": seed, **values, "seconds": seconds,
+                 "peak_rss_mb": memory.peak, "models_in_memory": MODELS_IN_MEMORY[method]}
+        self.points.append(point)
+        self.log(f"{method:9s} {json.dumps(setting)}：裁判好回答率 {point['judge_rate']:.1%}，"
+                 f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}，{seconds:.0f} 秒")
+
+    def dpo(self, beta, seed=0):
+        def train():
+            policy = copy.deepcopy(self.reference).requires_grad_(True)
+            history = train_dpo(self.impl, policy, self.pipeline.setup["train_examples"], self.pipeline.ref_logps["train"],
+                                self.tokenizer.pad_token_id, self.device, self.config.train.but(beta=beta, seed=seed))
+            return policy.requires_grad_(False), history
+
+        self._point("dpo", {"beta": beta}, seed, train)
+
+    def ppo(self, kl_coef, seed=0):
+        def train():
+            policy = copy.deepcopy(self.reference).requires_grad_(True)
+            history = train_ppo(policy, self.reference, self.rm, self.tokenizer, self.train_prompts, self.device,
+                                replace(self.config.ppo, kl_coef=kl_coef, seed=seed), progress=self.config.train.progress)
+            return policy.requires_grad_(False), history
+
+        self._point("ppo", {"kl_coef": kl_coef}, seed, train)
+
+    def best_of_n(self):
+        """All N at once: draw samples × max(N) answers per prompt, then pick within groups of N."""
+        largest, count = max(self.config.best_of), self.config.samples
+        started = time.perf_counter()
+        with PeakRSS() as memory:
+            repeated, texts, _ = _samples(self.reference, self.tokenizer, self.prompts, self.device, 2000,
+                                          count * largest, self.config.max_new_tokens)
+            scores = score_texts(self.rm, self.tokenizer, repeated, texts, self.device)
+        shared = time.perf_counter() - started
+        per_prompt = count * largest
+        for n in self.config.best_of:
+            picked_prompts, picked = [], []
+            for i, prompt in enumerate(self.prompts):
+                for draw in range(count):
+                    start = i * per_prompt + draw * n
+                    best = start + int(scores[start:start + n].argmax())
+                    picked_prompts.append(prompt)
+                    picked.append(texts[best])
+            values = _scores(picked_prompts, picked, self.rm, self.tokenizer, self.device)
+            values["kl"], values["kl_se"] = math.log(n) - (n - 1) / n, 0.0  # closed form
+            # Its cost grows with N: the share of the shared sampling this N would have needed alone.
+            point = {"method": "best_of_n", "setting": {"n": n}, "seed": 0, **values,
+                     "seconds": shared * n / largest, "peak_rss_mb": memory.peak,
+                     "models_in_memory": MODELS_IN_MEMORY["best_of_n"]}
+            self.points.append(point)
+            self.log(f"best_of_n {json.dumps({'n': n})}：裁判好回答率 {point['judge_rate']:.1%}，"
+                     f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}（闭式解）")
+
+    def run(self) -> dict:
+        config = self.config
+        started = time.perf_counter()
+        self.setup()
+        self.reward_model()
+        reference = self.evaluate(self.reference, seed=999)
+        self.log(f"参考模型：裁判好回答率 {reference['judge_rate']:.1%}，奖励模型分数 {reference['reward_model_score']:+.2f}")
+        for beta in config.betas:
+            self.dpo(beta)
+        for kl_coef in config.kl_coefs:
+            self.ppo(kl_coef)
+        self.best_of_n()
+        for seed in config.spread_seeds:
+            self.dpo(config.spread_beta, seed=seed)
+            self.ppo(config.spread_kl_coef, seed=seed)
+        return {
+            "reference": {k: reference[k] for k in ("judge_rate", "judge_score", "reward_model_score", "mean_length")},
+            "reward_model": self.rm_info,
+            "points": self.points,
+            "settings": {"eval_prompts": len(self.prompts), "samples_per_prompt": config.samples, "temperature": 1.0,
+                         "dpo_steps": config.train.steps, "ppo": asdict(config.ppo), "reward": asdict(config.reward)},
+            "seconds": time.perf_counter() - started,
+        }
+
+
+def run_comparison(config: CompareConfig = CompareConfig(), log=print) -> dict:
+    """跑完整个对比，写出 frontier.json、frontier.png 和 reward_model/（config.out 不为 None 时），返回结果字典。"""
+    with quiet_session(config.train.threads):
+        comparison = Comparison(config, log)
+        result = comparison.run()
+    if config.out:
+        from .frontier_plot import plot_frontier
+
+        out = Path(config.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "frontier.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        plot_frontier(result, out / "frontier.png")
+        comparison.rm.save_pretrained(out / "reward_model")  # AutoModelForSequenceClassification.from_pretrained reads it
+        comparison.tokenizer.save_pretrained(out / "reward_model")
+    return result
