@@ -181,7 +181,7 @@ def use_student_or_reference(todos=None, path=None):
 def skipped(value, what="这个单元") -> bool:
     """value 是 None（TODO 还没完成、没有参考答案）时打印一行说明并返回 True：单元里写 `if not skipped(impl):`。"""
     if value is None:
-        print(f"⏭ {what}{SKIP_MARK}：先完成上面提到的 TODO。")
+        print("⏭ 自动评分中：这个单元不计分，跳过。" if autograding() else f"⏭ {what}{SKIP_MARK}：先完成上面提到的 TODO。")
         return True
     return False
 

@@ -40,6 +40,7 @@ class PPOConfig:
     temperature: float = 1.0
     max_new_tokens: int = 56
     max_grad_norm: float = 1.0
+    missing_eos_penalty: float = None  # subtracted from the score of an answer cut off before <eos> (None: off)
     seed: int = 0
 
 
@@ -157,6 +158,9 @@ def train_ppo(policy_lm, reference, reward_model, tokenizer, prompts, device, co
             ref_logits = reference(input_ids=ids, attention_mask=attention, position_ids=positions).logits.float()
             ref_logprobs = _response_logprobs(ref_logits, ids, width)
             scores = score_texts(reward_model, tokenizer, batch_prompts, responses, device).to(device)
+            if config.missing_eos_penalty is not None:  # an unfinished answer must not win on the reward model
+                unfinished = torch.tensor([not t or t[-1] != tokenizer.eos_token_id for t in tokens], device=device)
+                scores = scores - config.missing_eos_penalty * unfinished.float()
             rewards, log_ratio = kl_penalised_rewards(scores, old_logprobs, ref_logprobs, mask, config.kl_coef)
             advantages, returns = gae(rewards, old_values, mask, config.gamma, config.lam)
             advantages = whiten(advantages, mask)
