@@ -29,7 +29,7 @@ def run(out, quick):
 
 
 def costs(result):
-    lines = ["每种方法的成本（训练 + 打分，每个点）："]
+    lines = ["每种方法的成本（每个点：训练用时，不含留出集上的打分；best-of-N 是生成 N 个回答并打分的用时）："]
     for method in ("dpo", "ppo", "best_of_n"):
         points = [p for p in result["points"] if p["method"] == method]
         lines.append(f"  {method:9s} 平均 {statistics.mean(p['seconds'] for p in points):.1f} 秒，峰值内存 "

@@ -236,16 +236,16 @@ class Comparison:
 
 def run_comparison(config: CompareConfig = CompareConfig(), log=print) -> dict:
     """跑完整个对比，写出 frontier.json、frontier.png 和 reward_model/（config.out 不为 None 时），返回结果字典。"""
-    with quiet_session(config.train.threads):
+    with quiet_session(config.train.threads):  # also hides transformers' bar while saving
         comparison = Comparison(config, log)
         result = comparison.run()
-    if config.out:
-        from .frontier_plot import plot_frontier
+        if config.out:
+            from .frontier_plot import plot_frontier
 
-        out = Path(config.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "frontier.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        plot_frontier(result, out / "frontier.png")
-        comparison.rm.save_pretrained(out / "reward_model")  # AutoModelForSequenceClassification.from_pretrained reads it
-        comparison.tokenizer.save_pretrained(out / "reward_model")
+            out = Path(config.out)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "frontier.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+            plot_frontier(result, out / "frontier.png")
+            comparison.rm.save_pretrained(out / "reward_model")  # AutoModelForSequenceClassification reads it back
+            comparison.tokenizer.save_pretrained(out / "reward_model")
     return result
