@@ -238,6 +238,17 @@ def test_release_has_no_solutions_or_hidden_tests(released_course):
         found = leaked(text, lines)
         assert not found, f"{path.name} 泄露了答案：{found[:3]}"
     assert not (release / GRADING_DIR).exists()
+    # The essay rubrics are whole markdown cells: students get the empty answer cell instead.
+    from step5_rlhf.course import TEXT_STUB
+
+    essays = 0
+    for path in release.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            assert "只给评分的老师看" not in cell.source, f"{path.name} 含有问答题的参考答案"
+            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+                essays += 1
+                assert cell.source.strip() == TEXT_STUB.strip()
+    assert essays == 3
 
 
 def test_student_folder_has_the_released_notebooks(released_course, tmp_path):
