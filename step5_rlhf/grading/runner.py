@@ -8,6 +8,7 @@ nothing. A case that hangs or kills its child costs that TODO only: the runner k
 """
 
 import base64
+import contextlib
 import json
 import os
 import selectors
@@ -322,31 +323,39 @@ def run_submission(submission, runs, limits: Limits = None, server: ForkServer =
             results[run["key"]] = CaseResult(error={"kind": "unreadable", "type": "", "line": None, "import": True,
                                                  "message": f"无法读取文件：{reason}"})
         return results
+    with _sandbox(server, "step5-grade-") as (server, workdir):
+        retries = 1
+        while pending:
+            request = {"submission": path, "runs": list(pending), "workdir": workdir, "limits": limits.for_child()}
+            try:
+                child = server.start_child(request, source) if server else _SpawnedChild(request, source, workdir)
+            except ServerError:
+                if retries:  # a server that died (e.g. killed from outside) is restarted once
+                    retries -= 1
+                    continue
+                raise
+            try:
+                if not _run_child(child, pending, results, limits):
+                    break
+            finally:
+                child.close()
+    return results
+
+
+@contextlib.contextmanager
+def _sandbox(server, prefix):
+    """(fork server, private temp folder) for one call: the caller's server, or one of our own that is
+    closed afterwards (None where children are spawned instead)."""
     own_server = server is None and use_fork_server()
     if own_server:
         server = ForkServer()
     try:
-        with tempfile.TemporaryDirectory(prefix="step5-grade-", ignore_cleanup_errors=True) as workdir:
+        with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as workdir:
             os.chmod(workdir, 0o700)
-            retries = 1
-            while pending:
-                request = {"submission": path, "runs": list(pending), "workdir": workdir, "limits": limits.for_child()}
-                try:
-                    child = server.start_child(request, source) if server else _SpawnedChild(request, source, workdir)
-                except ServerError:
-                    if retries:  # a server that died (e.g. killed from outside) is restarted once
-                        retries -= 1
-                        continue
-                    raise
-                try:
-                    if not _run_child(child, pending, results, limits):
-                        break
-                finally:
-                    child.close()
+            yield server, workdir
     finally:
         if own_server:
             server.close()
-    return results
 
 
 def run_snippet(source: str, variables, limits: Limits = None, server: ForkServer = None,
@@ -357,32 +366,24 @@ def run_snippet(source: str, variables, limits: Limits = None, server: ForkServe
     so an object that fakes equality or a float subclass cannot pass a test run on it here.
     """
     limits = limits or Limits()
-    own_server = server is None and use_fork_server()
-    if own_server:
-        server = ForkServer()
-    try:
-        with tempfile.TemporaryDirectory(prefix="step5-answer-", ignore_cleanup_errors=True) as workdir:
-            os.chmod(workdir, 0o700)
-            request = {"submission": label, "runs": [], "variables": list(variables), "workdir": workdir,
-                       "limits": limits.for_child()}
-            raw = source.encode("utf-8")
-            child = server.start_child(request, raw) if server else _SpawnedChild(request, raw, workdir)
-            try:
-                ready = _wait_ready(child, limits, Results())
-                if ready is not True:
-                    return {"error": ready}
-                record = _record(child, time.monotonic() + limits.case_seconds)
-                values = record["variables"]
-                if not isinstance(values, dict):
-                    raise ValueError
-                return {"values": {name: wire.decode(values[name]) for name in variables if name in values}}
-            except (TimeoutError, EOFError, ValueError, KeyError, UnicodeDecodeError, RecursionError):
-                return {"error": {"kind": "protocol", "type": "", "line": None, "message": "子进程的输出无法识别"}}
-            finally:
-                child.close()
-    finally:
-        if own_server:
-            server.close()
+    with _sandbox(server, "step5-answer-") as (server, workdir):
+        request = {"submission": label, "runs": [], "variables": list(variables), "workdir": workdir,
+                   "limits": limits.for_child()}
+        raw = source.encode("utf-8")
+        child = server.start_child(request, raw) if server else _SpawnedChild(request, raw, workdir)
+        try:
+            ready = _wait_ready(child, limits, Results())
+            if ready is not True:
+                return {"error": ready}
+            record = _record(child, time.monotonic() + limits.case_seconds)
+            values = record["variables"]
+            if not isinstance(values, dict):
+                raise ValueError
+            return {"values": {name: wire.decode(values[name]) for name in variables if name in values}}
+        except (TimeoutError, EOFError, ValueError, KeyError, UnicodeDecodeError, RecursionError):
+            return {"error": {"kind": "protocol", "type": "", "line": None, "message": "子进程的输出无法识别"}}
+        finally:
+            child.close()
 
 
 def _run_child(child, pending, results, limits) -> bool:
