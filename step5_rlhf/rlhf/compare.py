@@ -23,7 +23,7 @@ import torch
 from ..training import evaluate
 from ..training.config import TrainConfig
 from ..training.dpo import train_dpo
-from ..training.judge import judge, judge_score
+from ..training.judge import judge_score, preferred_rate
 from ..training.run import Pipeline, quiet_session
 from .ppo import PPOConfig, train_ppo
 from .reward_model import RewardConfig, build_reward_model, pair_accuracy, score_texts, train_reward_model
@@ -101,7 +101,7 @@ def _samples(model, tokenizer, prompts, device, seed, count, max_new_tokens, row
 def _scores(repeated, texts, reward_model, tokenizer, device) -> dict:
     rm = score_texts(reward_model, tokenizer, repeated, texts, device)
     return {
-        "judge_rate": sum(judge(p, a) for p, a in zip(repeated, texts)) / len(texts),
+        "judge_rate": preferred_rate(repeated, texts),
         "judge_score": sum(judge_score(p, a) for p, a in zip(repeated, texts)) / len(texts),
         "reward_model_score": rm.mean().item(),
         "mean_length": sum(map(len, texts)) / len(texts),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..training.dpo import make_optimizer
-from ..training.evaluate import generate
+from ..training.evaluate import generate, left_padded
 from .reward_model import score_texts
 
 
@@ -113,17 +113,15 @@ def clipped_losses(logprobs, old_logprobs, values, old_values, advantages, retur
 
 def _rollout_batch(tokenizer, prompts, token_lists, device):
     """Left-padded prompts followed by right-padded responses: ids, attention, positions, response mask."""
-    pad = tokenizer.pad_token_id
-    encoded = [tokenizer(p)["input_ids"] for p in prompts]
-    width, length = max(map(len, encoded)), max(1, max(map(len, token_lists)))
-    ids = torch.full((len(prompts), width + length), pad, dtype=torch.long)
-    attention = torch.zeros_like(ids)
+    prompt_ids, prompt_attention = left_padded(tokenizer, prompts)  # exactly as generate() saw them
+    width, length = prompt_ids.shape[1], max(1, max(map(len, token_lists)))
+    responses = torch.full((len(prompts), length), tokenizer.pad_token_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), length))
-    for i, (prompt, response) in enumerate(zip(encoded, token_lists)):
-        ids[i, width - len(prompt):width] = torch.tensor(prompt)
-        ids[i, width:width + len(response)] = torch.tensor(response, dtype=torch.long)
-        attention[i, width - len(prompt):width + len(response)] = 1
+    for i, response in enumerate(token_lists):
+        responses[i, :len(response)] = torch.tensor(response, dtype=torch.long)
         mask[i, :len(response)] = 1
+    ids = torch.cat([prompt_ids, responses], dim=1)
+    attention = torch.cat([prompt_attention, mask.long()], dim=1)
     positions = (attention.cumsum(-1) - 1).clamp(min=0)  # as generate() numbered them
     return ids.to(device), attention.to(device), positions.to(device), mask.to(device), width
 

@@ -5,7 +5,6 @@
 −log σ(r(x, y_w) − r(x, y_l)) 在训练集的偏好对上训练。训练集带约 10% 的标注噪声，留出集是干净的。
 """
 
-import math
 import random
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..training.dpo import make_optimizer
-from ..training.sft import length_grouped_batches
+from ..training.sft import length_grouped_batches, warmup_cosine
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,7 @@ def train_reward_model(model, examples, pad_id, device, config: RewardConfig = R
     lengths = [len(e["prompt_ids"]) + max(len(e["chosen_ids"]), len(e["rejected_ids"])) for e in examples]
     batches = length_grouped_batches(lengths, config.batch_size, config.steps, rng)
     optimizer = make_optimizer(model.parameters(), config.lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / config.warmup)
-                                                 * 0.5 * (1 + math.cos(math.pi * min(s / config.steps, 1.0))))
+    schedule = warmup_cosine(optimizer, config.warmup, config.steps)
     model.train()
     history = []
     for step, index in enumerate(tqdm(batches, desc="奖励模型", disable=not progress, leave=False)):

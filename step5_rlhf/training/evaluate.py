@@ -32,7 +32,8 @@ def preference_metrics(impl, policy, ref_logps, examples, pad_id, device, beta):
     return {k: float(v) for k, v in metrics.items()}
 
 
-def _left_padded(tokenizer, prompts):
+def left_padded(tokenizer, prompts):
+    """Prompts as [N, width] ids and attention mask, padded on the left (how generation and PPO see them)."""
     encoded = [tokenizer(p)["input_ids"] for p in prompts]
     width = max(len(ids) for ids in encoded)
     # Left padding: every prompt ends at the same column, so new tokens line up.
@@ -70,7 +71,7 @@ def generate(model, tokenizer, prompts, device, seed=0, max_new_tokens=64, greed
     返回 (回答文本列表, 回答 token 列表)，顺序是提示词 0 的 samples 个回答、提示词 1 的……
     """
     model.eval()
-    input_ids, attention = _left_padded(tokenizer, prompts)
+    input_ids, attention = left_padded(tokenizer, prompts)
     copies = 1 if greedy else samples
     input_ids, attention = input_ids.repeat_interleave(copies, 0), attention.repeat_interleave(copies, 0)
     width = input_ids.shape[1]

@@ -81,6 +81,12 @@ def length_grouped_batches(lengths, batch_size, steps, rng, group=16):
     return batches[:steps]
 
 
+def warmup_cosine(optimizer, warmup, steps):
+    """Linear warm-up over `warmup` steps, then a cosine decay to 0 at `steps` (SFT and the reward model)."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+
+
 def train_sft(model, examples, pad_id, device, seed, settings, progress=True):
     """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失）。settings: SFTConfig。"""
     rows = _sequences(examples)
@@ -88,9 +94,7 @@ def train_sft(model, examples, pad_id, device, seed, settings, progress=True):
     torch.manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.0)
     steps, warmup = settings.steps, settings.warmup
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
-    )
+    schedule = warmup_cosine(optimizer, warmup, steps)
     model.train()
     batches = length_grouped_batches([len(p) + len(r) for p, r in rows], settings.batch_size, steps, rng)
     bar = tqdm(batches, desc="SFT 热启动", disable=not progress, leave=False)
