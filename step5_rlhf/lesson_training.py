@@ -7,7 +7,7 @@ import copy
 import inspect
 from pathlib import Path
 
-from .notebook_support import autograding, show_table, skipped
+from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
 from .training import evaluate
 from .training.config import TrainConfig
 from .training.judge import DIMENSION_NAMES
@@ -36,6 +36,9 @@ def train(impl, **changes):
     if skipped(impl, "训练"):
         return None
     config = TrainConfig(impl=impl.__file__, out=str(RUN_DIR)).but(**changes)
+    if smoke_test():
+        config = config.but(steps=20, eval_limit=16, evaluation={"samples": 1, "bootstrap": 200})
+        print(SMOKE_NOTE)
     print(f"设置：SFT 热启动 {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，β = {config.beta}，"
           f"AdamW 学习率 {config.lr:g}，梯度裁剪 {config.max_grad_norm}；裁判给每个留出提示词的 1 个贪心回答和 "
           f"{config.evaluation.samples} 个温度 {config.evaluation.temperature} 的采样回答打分")

@@ -30,12 +30,21 @@ FALLBACK_MARK = "改用参考答案"
 SKIP_MARK = "先跳过"
 AUTOGRADE_NOTE = "自动评分中：TODO 的分数由评分程序在 notebook 之外检查练习文件得出，这里不再重复检查。"
 
+# The course's own notebook tests set this: lesson experiments then run a tiny setting, which only
+# checks that a lesson runs top to bottom (the full settings are what students run, and benchmarks/).
+SMOKE_ENV = "STEP5_RLHF_LESSON_SMOKE"
+SMOKE_NOTE = "（测试用的极小设置：只检查讲义能从头跑到尾，下面的数没有意义）"
+
 _state = {"exercise": None, "checked": {}}
 
 
 def autograding() -> bool:
     """nbgrader sets NBGRADER_EXECUTION=autograde while it runs a submission's kernel."""
     return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def smoke_test() -> bool:
+    return bool(os.environ.get(SMOKE_ENV))
 
 
 def _prepare_import(path: Path) -> None:

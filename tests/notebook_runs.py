@@ -12,12 +12,19 @@ import nbformat
 import pytest
 
 from step5_rlhf import paths
-from step5_rlhf.notebook_support import FALLBACK_MARK, SKIP_MARK
+from step5_rlhf.notebook_support import FALLBACK_MARK, SKIP_MARK, SMOKE_ENV
 from step5_rlhf.todos import TODOS
 
-NOTEBOOKS = ("01_preferences.ipynb", "02_ppo_vs_dpo.ipynb", "03_dpo_loss.ipynb", "04_dpo_training.ipynb")
+NOTEBOOKS = ("01_preferences.ipynb", "02_ppo_vs_dpo.ipynb", "03_dpo_loss.ipynb", "04_dpo_training.ipynb",
+             "05_ppo_vs_dpo_measured.ipynb")
+# Notebooks whose graded answer reads their own run's output: each run gets a folder of its own, so one
+# case never reads what another wrote (lesson 05 reads runs/compare/frontier.json).
+OWN_FOLDER = {"05_ppo_vs_dpo_measured.ipynb"}
 TODO_CELLS = {f"todo{t.number}_{t.name}": t for t in TODOS}
 ENV_VAR = paths.EXERCISE_ENV
+# The cells of lesson 05's question on the student's own comparison run fail when the run was skipped
+# (unfinished TODOs): the answer cell says in Chinese to run the comparison first.
+RUN_QUESTION = {"dpo_gain_answer": "先运行上面的比较实验", "dpo_gain": "dpo_gain_points"}
 
 
 def _read(name):
@@ -44,11 +51,12 @@ def _outputs_text(cell):
     return "".join(parts)
 
 
-def _execute(name, exercise_file, student_mode=False):
+def _execute(name, exercise_file, student_mode=False, folder=paths.NOTEBOOKS_DIR):
     nb = _read(name)
-    keys = (ENV_VAR, "MPLBACKEND", paths.STUDENT_MODE_ENV)
+    keys = (ENV_VAR, "MPLBACKEND", paths.STUDENT_MODE_ENV, SMOKE_ENV)
     saved = {key: os.environ.get(key) for key in keys}
     os.environ[ENV_VAR] = str(exercise_file)
+    os.environ[SMOKE_ENV] = "1"  # lesson experiments run a tiny setting: the tests check that lessons run
     os.environ.pop("MPLBACKEND", None)  # let the kernel use its inline backend, as in JupyterLab
     if student_mode:
         os.environ[paths.STUDENT_MODE_ENV] = "1"
@@ -56,7 +64,7 @@ def _execute(name, exercise_file, student_mode=False):
         started = time.perf_counter()
         # allow_errors: the graded TODO cells at the end fail while a TODO is unfinished (checked below)
         client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                                         resources={"metadata": {"path": str(paths.NOTEBOOKS_DIR)}})
+                                         resources={"metadata": {"path": str(folder)}})
         client.execute()
         seconds = time.perf_counter() - started
     finally:
@@ -88,14 +96,18 @@ def solution_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def executed(solution_file):
+def executed(solution_file, tmp_path_factory):
     """(case, notebook) -> (executed notebook, seconds), filled lazily."""
     cache = {}
 
     def run(case, name):
         if (case, name) not in cache:
             exercise = solution_file if case == "solution" else paths.EXERCISE
-            cache[case, name] = _execute(name, exercise, student_mode=case == "student")
+            folder = paths.NOTEBOOKS_DIR
+            if name in OWN_FOLDER:
+                folder = tmp_path_factory.mktemp(f"{case}_{name[:2]}")
+                (folder / "data").symlink_to(paths.DATA_DIR)  # student mode finds data next to the notebook
+            cache[case, name] = _execute(name, exercise, student_mode=case == "student", folder=folder)
         return cache[case, name]
 
     return run
@@ -111,6 +123,10 @@ def _check_common(nb, seconds, name, case):
     if case == "solution":
         assert not errors, [o.evalue for _, o in errors]
     else:  # only the graded TODO cells fail, each with one Chinese line and no traceback
+        own_run = [(c, o) for c, o in errors if (_nbgrader(c) or {}).get("grade_id") in RUN_QUESTION]
+        for cell, output in own_run:  # a question about the student's own run, asked before any run
+            assert RUN_QUESTION[_nbgrader(cell)["grade_id"]] in output.evalue, output.evalue
+        errors = [e for e in errors if e not in own_run]
         for cell, output in errors:
             todo = TODO_CELLS.get((_nbgrader(cell) or {}).get("grade_id"))
             assert todo, f"{name}: 出错的单元不是 TODO 评分单元：{cell.source[:80]!r} → {output.evalue}"
@@ -172,6 +188,19 @@ def assert_notebook_run(nb, seconds, name, case):
         images = sum(o.output_type == "display_data" and "image/png" in o.get("data", {})
                      for c in nb.cells for o in c.get("outputs", []))
         assert images >= 2  # the training curves and the β experiment
+    if name == "05_ppo_vs_dpo_measured.ipynb":
+        assert "def gae(" in everything and "def clipped_losses(" in everything  # PPO's core, shown as it is
+        if case == "student":
+            assert SKIP_MARK in everything and "奖励模型在留出偏好对上的准确率" not in everything
+        else:
+            assert ("用的是：你的代码" if case == "solution" else "用的是：参考答案") in everything
+            for text in ("奖励模型在留出偏好对上的准确率", "参考模型（SFT）", "best-of-N", "（闭式解）", "每个点的秒数",
+                         "训练时内存里的模型"):
+                assert text in everything, text
+            graded = _outputs_text(_by_grade_id(nb)["dpo_gain"])
+            assert "格式正确" in graded and "✅ 正确" in graded  # the hidden test, run on this run's frontier.json
+            images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+            assert images == 1  # the frontier
     if name in ("01_preferences.ipynb", "03_dpo_loss.ipynb"):
         images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
         assert images == {"01_preferences.ipynb": 1, "03_dpo_loss.ipynb": 2}[name]

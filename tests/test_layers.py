@@ -30,6 +30,7 @@ ALLOWED = {
     "notebook_support": {"assess", "checks", "training"} | BASE,
     "lesson_figures": BASE,
     "lesson_training": {"notebook_support", "training"} | BASE,
+    "lesson_compare": {"notebook_support", "training", "rlhf"} | BASE,
     "course": {"course", "assess", "batch_grading", "build_exercise", "checks", "grading"} | BASE,
     "commands": {"commands", "assess", "batch_grading", "build_exercise", "checks", "course", "grading", "training",
                  "rlhf", "notebook_support"} | BASE,

@@ -10,6 +10,7 @@ graded from the .py file).
 """
 
 import csv
+import json
 import re
 import shutil
 import subprocess
@@ -31,7 +32,12 @@ from step5_rlhf.todos import TODOS  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-NUMERIC = {"bt_probability": "01_preferences.ipynb", "implicit_reward": "02_ppo_vs_dpo.ipynb"}
+NUMERIC = {"bt_probability": "01_preferences.ipynb", "implicit_reward": "02_ppo_vs_dpo.ipynb",
+           "dpo_gain": "05_ppo_vs_dpo_measured.ipynb"}
+# What a student's comparison run leaves behind for lesson 05's question (the numbers of a made-up run).
+FRONTIER = {"reference": {"judge_rate": 0.40}, "reward_model": {"eval_accuracy": 0.9},
+            "points": [{"method": "dpo", "judge_rate": 0.52}, {"method": "dpo", "judge_rate": 0.55},
+                       {"method": "ppo", "judge_rate": 0.70}]}
 CHEAT = '''import shutil, subprocess
 import step5_rlhf.assess as assess
 import step5_rlhf.notebook_support as support
@@ -56,6 +62,9 @@ def _submit(course, student, notebooks_from, exercise_text, edit=None):
     dest = course / "submitted" / student / ASSIGNMENT
     shutil.copytree(notebooks_from, dest)
     (dest / EXERCISE_FILE).write_text(exercise_text, encoding="utf-8")
+    if notebooks_from.parent.name == "source":  # a student who answered: ran lesson 05's comparison too
+        (dest / "runs" / "compare").mkdir(parents=True)
+        (dest / "runs" / "compare" / "frontier.json").write_text(json.dumps(FRONTIER), encoding="utf-8")
     for name, change in (edit or {}).items():
         nb = nbformat.read(dest / name, as_version=4)
         change(nb)

@@ -1,4 +1,4 @@
-"""The four lesson notebooks: clean nbgrader sources, and they run top to bottom in a real kernel.
+"""The lesson notebooks: clean nbgrader sources, and they run top to bottom in a real kernel.
 
 Three students run the notebooks through nbclient:
   * "solution": the reference solution copied as train_dpo_exercise.py into a temp folder
@@ -29,6 +29,8 @@ GRADED = {
     "answer_dpo_vs_ppo": ("02_ppo_vs_dpo.ipynb", 2),
     "answer_beta": ("03_dpo_loss.ipynb", 2),
     "answer_beta_experiment": ("04_dpo_training.ipynb", 2),
+    "dpo_gain": ("05_ppo_vs_dpo_measured.ipynb", 1),
+    "answer_frontier": ("05_ppo_vs_dpo_measured.ipynb", 3),
     **{gid: ("03_dpo_loss.ipynb" if t.number <= 2 else "04_dpo_training.ipynb", t.points) for gid, t in TODO_CELLS.items()},
 }
 NBGRADER_KEYS = {"schema_version", "grade_id", "grade", "solution", "locked"}
@@ -37,7 +39,7 @@ NBGRADER_KEYS = {"schema_version", "grade_id", "grade", "solution", "locked"}
 # ---------------------------------------------------------------------------
 # The committed sources
 # ---------------------------------------------------------------------------
-def test_exactly_the_four_notebooks():
+def test_exactly_these_notebooks():
     assert sorted(p.name for p in paths.NOTEBOOKS_DIR.glob("*.ipynb")) == sorted(NOTEBOOKS)
 
 
@@ -97,7 +99,8 @@ def test_todo_cells_follow_the_convention():
     assert order == list(TODO_CELLS)
 
 
-@pytest.mark.parametrize("gid, variable", [("bt_probability", "p_chosen"), ("implicit_reward", "implicit_reward")])
+@pytest.mark.parametrize("gid, variable", [("bt_probability", "p_chosen"), ("implicit_reward", "implicit_reward"),
+                                           ("dpo_gain", "dpo_gain_points")])
 def test_autograded_answers(gid, variable):
     nb = _read(GRADED[gid][0])
     cells = _by_grade_id(nb)
@@ -106,29 +109,30 @@ def test_autograded_answers(gid, variable):
     a, t = _nbgrader(answer), _nbgrader(test)
     assert (a["grade"], a["solution"], a["locked"]) == (False, True, False)
     assert (t["grade"], t["solution"], t["locked"], t["points"]) == (True, False, True, 1)
-    assert re.search(rf"### BEGIN SOLUTION\n{variable} = .*\n### END SOLUTION", answer.source)
+    assert re.search(rf"### BEGIN SOLUTION\n(.*\n)*{variable} = .*\n### END SOLUTION", answer.source)
     visible, hidden = test.source.split("### BEGIN HIDDEN TESTS")
     assert "isinstance" in visible and "abs(" not in visible  # type and range only: the value stays hidden
     assert f"assert abs({variable} - " in hidden
 
 
-@pytest.mark.parametrize("gid", ["answer_dpo_vs_ppo", "answer_beta", "answer_beta_experiment"])
+@pytest.mark.parametrize("gid", ["answer_dpo_vs_ppo", "answer_beta", "answer_beta_experiment", "answer_frontier"])
 def test_manually_graded_answers_carry_a_rubric_for_graders_only(gid):
     nb = _read(GRADED[gid][0])
     cell = _by_grade_id(nb)[gid]
     meta = _nbgrader(cell)
     assert cell.cell_type == "markdown"
-    assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, True, False, 2)
+    points = GRADED[gid][1]
+    assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, True, False, points)
     # The instructor version holds a reference answer and the point scheme; the student version
     # (nbgrader's ClearSolutions, the same as `step5-rlhf student`) an empty place to write.
-    assert "参考答案" in cell.source and "评分标准（2 分）" in cell.source
-    assert cell.source.count("- 1 分：") == 2
+    assert "参考答案" in cell.source and f"评分标准（{points} 分）" in cell.source
+    assert cell.source.count("- 1 分：") == points
     from step5_rlhf.course.student_copy import student_notebook
 
     released = _by_grade_id(student_notebook(nb))[gid]
     assert released.source.startswith("✏️") and "参考答案" not in released.source
     question = nb.cells[nb.cells.index(cell) - 1]
-    assert "人工评分" in question.source and "（2 分" in question.source
+    assert "人工评分" in question.source and f"（{points} 分" in question.source
 
 
 def test_seed_material_is_kept():

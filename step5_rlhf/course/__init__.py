@@ -17,6 +17,10 @@ EXERCISE_FILE = paths.EXERCISE_NAME
 GRADING_DIR = "grading"
 # The grade cell of each TODO; its points come from the grader outside the kernel.
 TODO_GRADE_IDS = {f"todo{t.number}_{t.name}": t for t in TODOS}
+# A student's own run outputs that a graded answer may read (lesson 05 reads its comparison): copied
+# from the submission into the answer's sandbox, and read by the instructor's test cell.
+RUN_FILES = ("runs/compare/frontier.json",)
+RUN_FILE_LIMIT = 1_000_000  # bytes
 # Lesson cells with this tag (training runs, plots) are not run by autograde: no grade depends on them.
 SKIP_TAG = "skip-autograde"
 # What nbgrader (and the student folder) put where an answer was.

@@ -30,6 +30,7 @@ import builtins
 import contextlib
 import copy
 import io
+import tempfile
 import threading
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
 from traitlets import Bool, Unicode
 
-from . import EXERCISE_FILE, SKIP_TAG, TODO_GRADE_IDS
+from . import EXERCISE_FILE, RUN_FILE_LIMIT, RUN_FILES, SKIP_TAG, TODO_GRADE_IDS
 
 TODO_VERDICTS = "step5_todo_verdicts"
 ANSWER_VERDICTS = "step5_answer_verdicts"
@@ -108,8 +109,19 @@ def _loaded(source: str) -> set:
     return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
 
 
-def answer_verdict(answer, test, grading_dir: str):
-    """(passed, text) for one numeric answer: the answer cell alone in the sandbox, the test cell here."""
+def run_files(folder: Path) -> dict:
+    """The student's run outputs that answers may read ({relative path: bytes}), small ones only."""
+    found = {}
+    for relative in RUN_FILES:
+        path = folder / relative
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= RUN_FILE_LIMIT:
+            found[relative] = path.read_bytes()
+    return found
+
+
+def answer_verdict(answer, test, grading_dir: str, files=None):
+    """(passed, text) for one numeric answer: the answer cell alone in the sandbox (with the student's
+    run `files`), then the test cell here, in a private folder holding the same files."""
     from ..grading.runner import run_snippet
 
     if answer is None:
@@ -119,7 +131,7 @@ def answer_verdict(answer, test, grading_dir: str):
     except SyntaxError as error:
         return False, f"答案单元有语法错误（第 {error.lineno} 行）"
     _, server = _grading(grading_dir)
-    ran = run_snippet(answer.source, names, server=server)
+    ran = run_snippet(answer.source, names, server=server, files=files)
     if "error" in ran:
         error = ran["error"]
         if error.get("kind") == "not_done":
@@ -131,8 +143,12 @@ def answer_verdict(answer, test, grading_dir: str):
     namespace = {"__builtins__": builtins, **ran["values"]}
     printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed):
-            exec(compile(test.source, "<评分单元>", "exec"), namespace)  # the instructor's test, hidden part included
+        with tempfile.TemporaryDirectory(prefix="step5-test-") as here, contextlib.chdir(here):
+            for relative, data in (files or {}).items():
+                Path(relative).parent.mkdir(parents=True, exist_ok=True)
+                Path(relative).write_bytes(data)
+            with contextlib.redirect_stdout(printed):
+                exec(compile(test.source, "<评分单元>", "exec"), namespace)  # the instructor's test, hidden part included
     except AssertionError as error:
         return False, str(error) or "不对"
     except NameError as error:
@@ -150,7 +166,8 @@ class GradeOutsideKernel(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         folder = Path(resources.get("metadata", {}).get("path") or ".").resolve()
         resources[TODO_VERDICTS] = todo_verdicts(folder, self.grading_dir)
-        resources[ANSWER_VERDICTS] = {test.metadata.nbgrader["grade_id"]: answer_verdict(answer, test, self.grading_dir)
+        files = run_files(folder)
+        resources[ANSWER_VERDICTS] = {test.metadata.nbgrader["grade_id"]: answer_verdict(answer, test, self.grading_dir, files)
                                       for test, answer in answer_pairs(nb)}
         return nb, resources
 

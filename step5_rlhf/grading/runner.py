@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..checks import wire
 
@@ -359,14 +360,20 @@ def _sandbox(server, prefix):
 
 
 def run_snippet(source: str, variables, limits: Limits = None, server: ForkServer = None,
-                label: str = "答案单元") -> dict:
+                label: str = "答案单元", files=None) -> dict:
     """Run a notebook answer cell's code in a sandboxed child: {"values": {name: value}} or {"error": {...}}.
 
     Only plain values come back (float, int, bool, str, lists, tensors; anything else as `wire.Other`),
     so an object that fakes equality or a float subclass cannot pass a test run on it here.
+    `files` ({relative path: bytes}) are written into the child's private folder first (a student's
+    own run outputs that the answer reads).
     """
     limits = limits or Limits()
     with _sandbox(server, "step5-answer-") as (server, workdir):
+        for relative, data in (files or {}).items():
+            target = Path(workdir) / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         request = {"submission": label, "runs": [], "variables": list(variables), "workdir": workdir,
                    "limits": limits.for_child()}
         raw = source.encode("utf-8")

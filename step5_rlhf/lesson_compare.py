@@ -1,0 +1,119 @@
+"""第 5 课的实验：同一个参考模型出发，DPO、PPO、best-of-N 的奖励–KL 前沿。讲义单元只调用这里的几个函数。
+
+`run` 就是 `step5-rlhf compare --quick`（用你的 TODO 训练 DPO），结果写在讲义旁边的 runs/compare/。
+"""
+
+import inspect
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
+
+RUN_DIR = Path("runs") / "compare"  # under the notebook's folder
+METHOD_NAMES = {"dpo": "DPO", "ppo": "PPO", "best_of_n": "best-of-N"}
+
+
+def show_ppo_core():
+    """把 PPO 的核心（带 KL 惩罚的奖励、GAE、裁剪的损失）从 step5_rlhf/rlhf/ppo.py 原样显示出来。"""
+    from IPython.display import display
+
+    from .rlhf import ppo
+
+    source = "\n\n".join(inspect.getsource(f) for f in (ppo.kl_penalised_rewards, ppo.gae, ppo.clipped_losses))
+    display({"text/markdown": f"```python\n{source}```", "text/plain": source}, raw=True)
+
+
+def _smoke(config):
+    return replace(config, train=config.train.but(steps=10), reward=replace(config.reward, steps=20),
+                   ppo=replace(config.ppo, iterations=2), best_of=(2, 4, 8), eval_prompts=8, samples=2)
+
+
+def run(impl):
+    """`step5-rlhf compare --quick`：奖励模型、DPO（你的 TODO）、PPO、best-of-N；返回 frontier.json 的内容。"""
+    from .rlhf.compare import CompareConfig, run_comparison
+    from .training.config import TrainConfig
+
+    if autograding():  # nothing here is graded live: the graded number is read from the saved frontier.json
+        print("⏭ 自动评分中：比较实验不计分，这里不再重复运行。")
+        return None
+    if skipped(impl, "比较实验"):
+        return None
+    config = CompareConfig(train=TrainConfig(impl=impl.__file__, out=None), out=str(RUN_DIR)).quick()
+    if smoke_test():
+        config = _smoke(config)
+        print(SMOKE_NOTE)
+    print(f"设置：奖励模型 {config.reward.steps} 步；DPO β ∈ {list(config.betas)}，每个 {config.train.steps} 步；"
+          f"PPO KL 系数 ∈ {list(config.kl_coefs)}，每个 {config.ppo.iterations} 轮 rollout；best-of-N，N ∈ {list(config.best_of)}；"
+          f"每个方法都在 {config.eval_prompts} 个留出提示词上各采样 {config.samples} 个回答（温度 1）来打分")
+    print("用的是：" + ("你的代码" if impl.STEP5_SOURCE == "student" else "参考答案") + "（DPO 的点）\n")
+    result = run_comparison(config)
+    print(f"\n一共用了 {result['seconds']:.0f} 秒；结果写在 {RUN_DIR}/（frontier.json、frontier.png、reward_model/）")
+    return result
+
+
+def load(folder=RUN_DIR) -> dict:
+    """读回一次运行写下的 frontier.json（notebook 重启之后也能用）。"""
+    path = Path(folder) / "frontier.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"找不到 {path}：先运行上面的比较实验（lesson_compare.run）")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def show_frontier(result, folder=RUN_DIR):
+    from IPython.display import Image, display
+
+    if not skipped(result):
+        display(Image(filename=str(Path(folder) / "frontier.png")))
+
+
+def _pct(value):
+    return f"{value:.1%}"
+
+
+def show_points(result):
+    """每个点一行：方法、设置、裁判好回答率、裁判平均分、奖励模型分数、KL ± 标准误。"""
+    if skipped(result):
+        return
+    ref = result["reference"]
+    print(f"奖励模型在留出偏好对上的准确率：{_pct(result['reward_model']['eval_accuracy'])}")
+    rows = [("参考模型（SFT）", "—", _pct(ref["judge_rate"]), f"{ref['judge_score']:.3f}", f"{ref['reward_model_score']:+.2f}", "0")]
+    for p in result["points"]:
+        if p["seed"] != 0:
+            continue
+        setting = ", ".join(f"{k} = {v}" for k, v in p["setting"].items())
+        kl = f"{p['kl']:.2f}（闭式解）" if p["method"] == "best_of_n" else f"{p['kl']:.2f} ± {p['kl_se']:.2f}"
+        rows.append((METHOD_NAMES[p["method"]], setting, _pct(p["judge_rate"]), f"{p['judge_score']:.3f}",
+                     f"{p['reward_model_score']:+.2f}", kl))
+    show_table(["方法", "设置", "裁判好回答率", "裁判平均分", "奖励模型分数", "KL(π‖π_ref)，nats"], rows)
+
+
+def show_costs(result):
+    """每种方法的代价：每个点的用时、峰值内存、同时在内存里的模型；有多个种子时再加好回答率的种子间差异。"""
+    if skipped(result):
+        return
+    rows = []
+    for method, name in METHOD_NAMES.items():
+        points = [p for p in result["points"] if p["method"] == method]
+        if not points:
+            continue
+        seconds = sum(p["seconds"] for p in points) / len(points)
+        spread = _seed_spread(points)
+        rows.append((name, len(points), f"{seconds:.1f}", f"{max(p['peak_rss_mb'] for p in points):.0f}",
+                     points[0]["models_in_memory"], spread))
+    rm = result["reward_model"]
+    show_table(["方法", "点数", "每个点的秒数", "峰值内存 MB（整个进程）", "训练时内存里的模型", "同一设置换种子：好回答率"], rows)
+    print(f"另外：奖励模型训练一次 {rm['seconds']:.1f} 秒（PPO 和 best-of-N 都要用它；DPO 不需要）")
+
+
+def _seed_spread(points) -> str:
+    """The setting that was run with several seeds: mean ± standard deviation of its judge rate."""
+    by_setting = {}
+    for p in points:
+        by_setting.setdefault(json.dumps(p["setting"], sort_keys=True), []).append(p["judge_rate"])
+    rates = max(by_setting.values(), key=len)
+    if len(rates) < 2:
+        return "—（--quick 只跑一个种子）"
+    mean = sum(rates) / len(rates)
+    std = (sum((r - mean) ** 2 for r in rates) / (len(rates) - 1)) ** 0.5
+    return f"{_pct(mean)} ± {std:.1%}（{len(rates)} 个种子）"
