@@ -52,14 +52,6 @@ def run(impl):
     return result
 
 
-def load(folder=RUN_DIR) -> dict:
-    """读回一次运行写下的 frontier.json（notebook 重启之后也能用）。"""
-    path = Path(folder) / "frontier.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"找不到 {path}：先运行上面的比较实验（lesson_compare.run）")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def show_frontier(result, folder=RUN_DIR):
     from IPython.display import Image, display
 
