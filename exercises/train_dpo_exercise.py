@@ -2,13 +2,16 @@
 
 把每个 TODO 里的 ``raise NotImplementedError(...)`` 换成你自己的实现，保存，再运行检查。
 
-五个 TODO 的顺序就是 DPO 训练一步的数据流：
+TODO 1–5 是必做的，顺序就是 DPO 训练一步的数据流：
 
     偏好数据 ──TODO 3──▶ 一个 batch（chosen 在前，rejected 在后）
             ──模型前向──▶ logits
             ──TODO 2──▶ 每条回答的序列 log 概率
             ──TODO 1──▶ DPO 损失        ──TODO 4──▶ 隐式奖励指标
             ──TODO 5──▶ 反向传播 + 更新参数
+
+TODO 6、7 是选做的（加分，不做不扣分）：TODO 6 把 TODO 1 推广成 DPO 的几种“亲戚”（robust、hinge、IPO、
+按长度归一化），第 6 课的实验用它；TODO 7 是奖励模型的损失，第 5 课的比较实验用它。
 
 写完一个 TODO，就在这个文件所在的文件夹里运行检查：
     python train_dpo_exercise.py          # 检查全部
@@ -176,6 +179,70 @@ def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, 
 
 
 # ---------------------------------------------------------------------------
+# 选做 TODO 6：DPO 的几种“亲戚”（名字与 TRL 的 DPOTrainer 的 loss_type 一致）
+# ---------------------------------------------------------------------------
+LOSS_TYPES = ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm")
+
+
+def preference_loss(
+    policy_chosen_log_probs,
+    policy_rejected_log_probs,
+    ref_chosen_log_probs,
+    ref_rejected_log_probs,
+    beta=0.1,
+    loss_type="sigmoid",
+    label_smoothing=0.0,
+    chosen_lengths=None,
+    rejected_lengths=None,
+):
+    """选做 TODO 6：按 loss_type 计算偏好损失（batch 平均，一个标量），与 TRL 1.16 的 DPOTrainer 相同。
+
+    前四个参数和 beta 同 TODO 1。记 chosen 的 log ratio  c = policy_chosen − ref_chosen，
+    rejected 的 log ratio  r = policy_rejected − ref_rejected，z = c − r（TODO 1 里的“相对改进”）。
+
+        "sigmoid"       −log σ(β·z)                                   就是 TODO 1 的 DPO
+        "robust"        [−(1−ε)·log σ(β·z) + ε·log σ(−β·z)] / (1−2ε)  ε = label_smoothing：
+                        假设每条标注以概率 ε 被标反时的无偏估计（Chowdhury et al., 2024）
+        "hinge"         max(0, 1 − β·z)                               SLiC 的合页损失
+        "ipo"           (z̄ − 1/(2β))²                                 IPO（Azar et al., 2023）
+        "sigmoid_norm"  −log σ(β·z̄)                                   按长度归一化（SimPO 的做法）
+
+    其中 z̄ = c / chosen_lengths − r / rejected_lengths：先把两条回答的 log ratio 各自除以它的 token 数
+    （每个 token 的平均），再相减。chosen_lengths / rejected_lengths 是形状 [B] 的张量：每条回答参与求和的
+    token 数（TODO 2 的掩码里 1 的个数）。只有 "ipo" 和 "sigmoid_norm" 用到它们，其余类型忽略；
+    label_smoothing 只有 "robust" 用到。
+
+    其他 loss_type：抛出 ValueError，消息用中文说明可选的类型。
+
+    提示：和 TODO 1 一样用 F.logsigmoid；β 乘在哪里、除以长度在相减之前还是之后，对照上面的公式。
+    卡住了再看第 6 课讲义里可以展开的“提示”。
+    """
+    # 在这里写你的代码，写完后删掉下面这行 raise。
+    raise NotImplementedError("TODO 6（preference_loss）还没有完成")
+
+
+# ---------------------------------------------------------------------------
+# 选做 TODO 7：奖励模型的损失（与 TRL 的 RewardTrainer 相同）
+# ---------------------------------------------------------------------------
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    """选做 TODO 7：奖励模型的 Bradley–Terry 损失（batch 平均，一个标量）。
+
+    参数：
+        chosen_rewards:   [B]，奖励模型给 chosen 的分数 r(x, y_w)
+        rejected_rewards: [B]，奖励模型给 rejected 的分数 r(x, y_l)
+        margin:           None，或 [B]：要求 chosen 至少高出这么多（Llama 2 的做法；None 表示 0）
+
+    返回：
+        mean( −log σ( r_chosen − r_rejected − margin ) )
+
+    第 1 课的 Bradley–Terry 模型说 P(y_w ≻ y_l) = σ(r_w − r_l)；这个损失就是它的负对数似然。
+    第 5 课 `step5-rlhf compare` 训练奖励模型时用的就是你的这个函数。
+    """
+    # 在这里写你的代码，写完后删掉下面这行 raise。
+    raise NotImplementedError("TODO 7（reward_model_loss）还没有完成")
+
+
+# ---------------------------------------------------------------------------
 # 自我检查：notebook 里 importlib.reload 之后调用，或直接运行本文件
 # ---------------------------------------------------------------------------
 # 检查器在单独的子进程里运行本文件保存在磁盘上的代码，再和预先算好的正确结果比较；
@@ -214,8 +281,18 @@ def test_dpo_train_step():
     return _check("dpo_train_step")
 
 
+def test_preference_loss():
+    """检查选做 TODO 6（preference_loss）。"""
+    return _check("preference_loss")
+
+
+def test_reward_model_loss():
+    """检查选做 TODO 7（reward_model_loss）。"""
+    return _check("reward_model_loss")
+
+
 def run_all_checks():
-    """一次检查全部五个 TODO。"""
+    """一次检查全部 TODO（选做的 TODO 6、7 没做不算错）。"""
     return _check()
 
 

@@ -142,4 +142,68 @@ METRICS = [
             lambda pc, pr, rc, rr, beta=0.1: _metrics(pc, pr, rc, rr, beta, count=True)),
 ]
 
-MISTAKES = DPO_LOSS + SEQUENCE + COLLATE + METRICS
+def _preference(pc, pr, rc, rr, beta=0.1, loss_type="sigmoid", eps=0.0, chosen_lengths=None, rejected_lengths=None, *,
+                normalise=("ipo", "sigmoid_norm"), swap_lengths=False, ipo_target=0.5, robust_denominator=True,
+                robust_sign=1, hinge_beta=True, reduce="mean"):
+    """TODO 6 with one thing changed; every other loss type stays right, so only its own case names it."""
+    chosen, rejected = pc - rc, pr - rr
+    if loss_type in normalise:
+        lc, lr = (rejected_lengths, chosen_lengths) if swap_lengths else (chosen_lengths, rejected_lengths)
+        chosen, rejected = chosen / lc.clamp(min=1), rejected / lr.clamp(min=1)
+    z = chosen - rejected
+    if loss_type in ("sigmoid", "sigmoid_norm"):
+        losses = -F.logsigmoid(beta * z)
+    elif loss_type == "robust":
+        losses = -(1 - eps) * F.logsigmoid(beta * z) + robust_sign * eps * F.logsigmoid(-beta * z)
+        losses = losses / (1 - 2 * eps) if robust_denominator else losses
+    elif loss_type == "hinge":
+        losses = torch.relu(1 - (beta if hinge_beta else 1.0) * z)
+    elif loss_type == "ipo":
+        losses = (z - ipo_target / beta) ** 2
+    else:
+        raise ValueError(f"不认识的 loss_type：{loss_type!r}")
+    return losses.sum() if reduce == "sum" else losses.mean()
+
+
+def _variant(**change):
+    return lambda pc, pr, rc, rr, beta=0.1, loss_type="sigmoid", eps=0.0, lc=None, lr=None: _preference(
+        pc, pr, rc, rr, beta, loss_type, eps, lc, lr, **change)
+
+
+PREFERENCE = [
+    Mistake("preference_loss", "ipo_not_normalised",
+            "IPO 要先把两条回答的 log ratio 各自除以它的 token 数（chosen_lengths、rejected_lengths），再相减。",
+            _variant(normalise=("sigmoid_norm",))),
+    Mistake("preference_loss", "ipo_target_one_over_beta", "IPO 的目标是 1/(2β)，不是 1/β：(z̄ − 1/(2β))²。",
+            _variant(ipo_target=1.0)),
+    Mistake("preference_loss", "robust_no_denominator", "robust 损失最后要除以 (1 − 2ε)：少了这个分母，它就不是无偏的。",
+            _variant(robust_denominator=False)),
+    Mistake("preference_loss", "robust_sign_flipped",
+            "robust 里 ε 那一项的符号反了：是 +ε·log σ(−β·z)（写成 −ε·log σ(−β·z) 是 cDPO 的标签平滑，不是 robust）。",
+            _variant(robust_sign=-1)),
+    Mistake("preference_loss", "hinge_without_beta", "hinge 损失是 max(0, 1 − β·z)：别忘了乘 β。",
+            _variant(hinge_beta=False)),
+    Mistake("preference_loss", "lengths_swapped",
+            "长度配反了：chosen 的 log ratio 除以 chosen_lengths，rejected 的除以 rejected_lengths。",
+            _variant(swap_lengths=True)),
+    Mistake("preference_loss", "sigmoid_norm_not_normalised",
+            "sigmoid_norm 要按长度归一化：两条回答的 log ratio 先各自除以 token 数，再相减、乘 β。",
+            _variant(normalise=("ipo",))),
+    Mistake("preference_loss", "sum_not_mean", "对 batch 求了和：应该取平均（.mean()）。", _variant(reduce="sum")),
+]
+
+
+REWARD_MODEL = [
+    Mistake("reward_model_loss", "sign_flipped", "符号反了：损失是 −log σ(r_chosen − r_rejected)，chosen 的分数在前。",
+            lambda c, r, margin=None: -F.logsigmoid(r - c - (0 if margin is None else margin)).mean()),
+    Mistake("reward_model_loss", "missing_minus", "少了最前面的负号：损失是 −log σ(…)，应当是正数。",
+            lambda c, r, margin=None: F.logsigmoid(c - r - (0 if margin is None else margin)).mean()),
+    Mistake("reward_model_loss", "margin_added", "margin 要减去：−log σ(r_chosen − r_rejected − margin)。",
+            lambda c, r, margin=None: -F.logsigmoid(c - r + (0 if margin is None else margin)).mean()),
+    Mistake("reward_model_loss", "margin_ignored", "给了 margin 时要从分数差里减去它：−log σ(r_chosen − r_rejected − margin)。",
+            lambda c, r, margin=None: -F.logsigmoid(c - r).mean()),
+    Mistake("reward_model_loss", "sum_not_mean", "对 batch 求了和：应该取平均（.mean()）。",
+            lambda c, r, margin=None: -F.logsigmoid(c - r - (0 if margin is None else margin)).sum()),
+]
+
+MISTAKES = DPO_LOSS + SEQUENCE + COLLATE + METRICS + PREFERENCE + REWARD_MODEL

@@ -21,7 +21,7 @@ from .assess import Grader, grade_submission
 from .checks import registry
 from .checks.report import MARK, pad
 from .grading import runner
-from .todos import MAX_SCORE, TODOS
+from .todos import BONUS_MAX, MAX_SCORE, TODOS
 
 
 def collect(paths) -> list:
@@ -53,21 +53,23 @@ def _isolation(report):
 
 
 def grade_file(path, grader: Grader, limits=None, server=None) -> dict:
-    """The record of one file: score, per-TODO score and message, whole-file error, isolation."""
-    record = {"submission": str(path), "score": 0, "max_score": MAX_SCORE, "todos": {}, "error": None,
-              "isolation": None, "seed": grader.seed}
+    """The record of one file: core score, bonus (optional TODOs, kept apart), per-TODO score and message,
+    whole-file error, isolation."""
+    record = {"submission": str(path), "score": 0, "max_score": MAX_SCORE, "bonus": 0, "bonus_max": BONUS_MAX,
+              "todos": {}, "error": None, "isolation": None, "seed": grader.seed}
     if not os.path.isfile(path):
         record["error"] = f"找不到文件：{path}" if not os.path.exists(path) else f"不是文件：{path}"
         for todo in TODOS:
-            record["todos"][todo.name] = {"score": 0, "max_score": todo.points, "status": "error",
-                                          "message": record["error"], "hint": ""}
+            record["todos"][todo.name] = {"score": 0, "max_score": todo.points, "optional": todo.optional,
+                                          "status": "error", "message": record["error"], "hint": ""}
         return record
     assessment = grade_submission(path, grader, limits=limits, server=server)
     record["isolation"] = _isolation(assessment.isolation)
     for result in assessment.todos:
         record["todos"][result.todo.name] = {"score": result.score, "max_score": result.max_score,
-                                             "status": result.status, "message": result.message, "hint": result.hint}
-        record["score"] += result.score
+                                             "optional": result.todo.optional, "status": result.status,
+                                             "message": result.message, "hint": result.hint}
+        record["bonus" if result.todo.optional else "score"] += result.score
     if all(result.case == "import" for result in assessment.todos):
         # every TODO failed the same way: report it once, for the whole file
         record["error"] = assessment.todos[0].message
@@ -118,9 +120,9 @@ def write_csv(records, path):
     # utf-8-sig: Excel opens the Chinese messages correctly.
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "score", "max_score", *[t.name for t in TODOS], "error"])
+        writer.writerow(["submission", "score", "max_score", "bonus", "bonus_max", *[t.name for t in TODOS], "error"])
         for r in records:
-            writer.writerow([r["submission"], r["score"], r["max_score"],
+            writer.writerow([r["submission"], r["score"], r["max_score"], r["bonus"], r["bonus_max"],
                              *[r["todos"][t.name]["score"] for t in TODOS], r["error"] or ""])
 
 
@@ -139,18 +141,20 @@ def isolation_line(records) -> str:
 
 
 def summary(records) -> str:
-    lines = [pad("文件", 40) + pad("得分", 8) + " ".join(f"T{t.number}" for t in TODOS) + "  备注"]
+    lines = [pad("文件", 40) + pad("得分", 8) + pad("加分", 6) + " ".join(f"T{t.number}" for t in TODOS) + "  备注"]
     for r in records:
         marks = " ".join(MARK[r["todos"][t.name]["status"]].strip() for t in TODOS)
         note = (r["error"] or "")[:60]
         name = r["submission"] if len(r["submission"]) <= 38 else "…" + r["submission"][-37:]
-        lines.append(pad(name, 40) + pad(f"{r['score']}/{r['max_score']}", 8) + marks + "  " + note)
+        lines.append(pad(name, 40) + pad(f"{r['score']}/{r['max_score']}", 8) + pad(f"+{r['bonus']}", 6) + marks + "  " + note)
     if records:
         scores = [r["score"] for r in records]
         full = sum(s == MAX_SCORE for s in scores)
         broken = sum(r["error"] is not None for r in records)
+        bonus = sum(r["bonus"] for r in records)
         lines.append(f"共 {len(records)} 份：平均 {sum(scores) / len(scores):.1f}/{MAX_SCORE} 分，"
-                     f"满分 {full} 份，无法评分 {broken} 份。")
+                     f"满分 {full} 份，无法评分 {broken} 份；选做 TODO（T6、T7，加分另计，最多 +{BONUS_MAX}）"
+                     f"平均加分 {bonus / len(records):.1f}。")
     line = isolation_line(records)
     if line:
         lines.append(line)
@@ -158,4 +162,5 @@ def summary(records) -> str:
 
 
 def print_progress(done, total, record):
-    print(f"[{done}/{total}] {record['submission']}：{record['score']}/{record['max_score']}", file=sys.stderr)
+    print(f"[{done}/{total}] {record['submission']}：{record['score']}/{record['max_score']}"
+          f"（选做加分 +{record['bonus']}）", file=sys.stderr)

@@ -18,6 +18,37 @@ from submissions import make_submission
 
 MODES = ("check", "grade")
 
+# Optional TODO 6 as a student would write it; each variant changes one piece.
+_PREFERENCE = """
+def preference_loss(pc, pr, rc, rr, beta=0.1, loss_type="sigmoid", label_smoothing=0.0, chosen_lengths=None,
+                    rejected_lengths=None):
+    {check}
+    c, r = pc - rc, pr - rr
+    if loss_type in {norm}:
+        c, r = c / {lc}.clamp(min=1), r / {lr}.clamp(min=1)
+    z = c - r
+    eps = label_smoothing
+    if loss_type in ("sigmoid", "sigmoid_norm"):
+        losses = -F.logsigmoid(beta * z)
+    elif loss_type == "robust":
+        losses = {robust}
+    elif loss_type == "hinge":
+        losses = {hinge}
+    else:
+        losses = {ipo}
+    return losses.{reduce}()
+"""
+_PREFERENCE_PARTS = dict(
+    check='if loss_type not in ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm"):\n        raise ValueError(f"不认识的 loss_type：{loss_type}")',
+    norm='("ipo", "sigmoid_norm")', lc="chosen_lengths", lr="rejected_lengths",
+    robust="(-(1 - eps) * F.logsigmoid(beta * z) + eps * F.logsigmoid(-beta * z)) / (1 - 2 * eps)",
+    hinge="torch.relu(1 - beta * z)", ipo="(z - 1 / (2 * beta)) ** 2", reduce="mean")
+
+
+def preference(**change):
+    return _PREFERENCE.format(**{**_PREFERENCE_PARTS, **change})
+
+
 # (todo, variant id, source, a phrase the hint must contain)
 MISTAKES = [
     ("dpo_loss", "sign_flipped", """
@@ -183,6 +214,50 @@ def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
     optimizer.step()
     return {"loss": loss.item(), **dpo_metrics(lp[B:], lp[:B], rc, rr, beta)}
 """, ""),
+    ("preference_loss", "ipo_not_normalised", preference(norm='("sigmoid_norm",)'), "token 数"),
+    ("preference_loss", "ipo_target_one_over_beta", preference(ipo="(z - 1 / beta) ** 2"), "1/(2β)"),
+    ("preference_loss", "robust_no_denominator",
+     preference(robust="-(1 - eps) * F.logsigmoid(beta * z) + eps * F.logsigmoid(-beta * z)"), "分母"),
+    ("preference_loss", "robust_sign_flipped",
+     preference(robust="(-(1 - eps) * F.logsigmoid(beta * z) - eps * F.logsigmoid(-beta * z)) / (1 - 2 * eps)"), "cDPO"),
+    ("preference_loss", "hinge_without_beta", preference(hinge="torch.relu(1 - z)"), "乘 β"),
+    ("preference_loss", "lengths_swapped", preference(lc="rejected_lengths", lr="chosen_lengths"), "配反"),
+    ("preference_loss", "sigmoid_norm_not_normalised", preference(norm='("ipo",)'), "归一化"),
+    ("preference_loss", "sum_not_mean", preference(reduce="sum"), "平均"),
+    ("preference_loss", "naive_log_sigmoid", preference(
+        robust="(-(1 - eps) * torch.log(torch.sigmoid(beta * z)) + eps * torch.log(torch.sigmoid(-beta * z))) / (1 - 2 * eps)"),
+     "F.logsigmoid"),
+    ("preference_loss", "unknown_type_falls_through", preference(check="pass"), "ValueError"),
+    ("preference_loss", "message_not_chinese", preference(check='if loss_type not in ("sigmoid", "robust", "hinge", "ipo", '
+                                                               '"sigmoid_norm"):\n        raise ValueError("unknown loss")'),
+     "中文"),
+    ("reward_model_loss", "sign_flipped", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    return -F.logsigmoid(rejected_rewards - chosen_rewards).mean()
+""", "符号反了"),
+    ("reward_model_loss", "missing_minus", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    return F.logsigmoid(chosen_rewards - rejected_rewards).mean()
+""", "负号"),
+    ("reward_model_loss", "margin_added", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    m = 0 if margin is None else margin
+    return -F.logsigmoid(chosen_rewards - rejected_rewards + m).mean()
+""", "margin 要减去"),
+    ("reward_model_loss", "margin_ignored", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    return -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
+""", "margin"),
+    ("reward_model_loss", "sum_not_mean", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    m = 0 if margin is None else margin
+    return -F.logsigmoid(chosen_rewards - rejected_rewards - m).sum()
+""", "平均"),
+    ("reward_model_loss", "naive_log_sigmoid", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    m = 0 if margin is None else margin
+    return -torch.log(torch.sigmoid(chosen_rewards - rejected_rewards - m)).mean()
+""", "F.logsigmoid"),
 ]
 
 # Correct implementations written another way: each must pass its TODO.
@@ -275,6 +350,17 @@ def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
     optimizer.step()
     optimizer.zero_grad()
     return dict(loss=float(loss), **metrics)
+"""),
+    ("preference_loss", "softplus", preference(
+        robust="((1 - eps) * F.softplus(-beta * z) - eps * F.softplus(beta * z)) / (1 - 2 * eps)")),
+    ("preference_loss", "float_lengths", preference(lc="chosen_lengths.float()", lr="rejected_lengths.float()")),
+    ("preference_loss", "ipo_expanded", preference(ipo="(2 * beta * z - 1) ** 2 / (4 * beta ** 2)")),
+    ("preference_loss", "hinge_clamp", preference(hinge="(1 - beta * z).clamp(min=0)")),
+    ("reward_model_loss", "softplus", """
+def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
+    if margin is None:
+        margin = torch.zeros_like(chosen_rewards)
+    return F.softplus(rejected_rewards - chosen_rewards + margin).mean()
 """),
 ]
 

@@ -83,4 +83,29 @@ def test_untouched_exercise_fails_every_todo_as_not_done():
     assert [r.status for r in results] == ["not_done"] * len(TODOS)
     assert sum(r.score for r in results) == 0
     for result in results:
-        assert result.todo.name in result.message and "还没有完成" in result.message
+        # an optional TODO left untouched says so and costs nothing
+        expected = "选做，还没做" if result.todo.optional else "还没有完成"
+        assert result.todo.name in result.message and expected in result.message, result.message
+    from step5_rlhf.checks.report import CheckReport, totals_line
+
+    assert totals_line(results) == "合计：0/5 个 TODO 通过，得分 0/12；选做加分 0/3"
+    assert not CheckReport(results)  # the core TODOs are not done
+
+
+def test_a_finished_core_with_untouched_optional_todos_passes_the_self_check(tmp_path):
+    from step5_rlhf.build_exercise import exercise_source
+    from step5_rlhf.checks.report import CheckReport
+
+    text = paths.SOLUTION.read_text(encoding="utf-8")
+    core_only = exercise_source(text)  # every stub …
+    for name in ("dpo_loss", "sequence_log_probs", "collate_preference_batch", "dpo_metrics", "dpo_train_step"):
+        start = text.index(f"def {name}(")
+        end = text.index("\n# ----", start)
+        stub_start = core_only.index(f"def {name}(")
+        stub_end = core_only.index("\n# ----", stub_start)
+        core_only = core_only[:stub_start] + text[start:end] + core_only[stub_end:]  # … but the core answered
+    path = tmp_path / "train_dpo_exercise.py"
+    path.write_text(core_only, encoding="utf-8")
+    results = check_submission(path)
+    assert [r.status for r in results] == ["passed"] * 5 + ["not_done"] * 2
+    assert CheckReport(results) and sum(r.score for r in results if not r.todo.optional) == 12

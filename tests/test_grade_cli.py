@@ -10,7 +10,7 @@ from submissions import make_submission
 
 from step5_rlhf import paths
 from step5_rlhf.cli import main
-from step5_rlhf.todos import MAX_SCORE, TODOS
+from step5_rlhf.todos import BONUS_MAX, MAX_SCORE, TODOS
 
 
 @pytest.fixture(scope="module")
@@ -48,28 +48,32 @@ def test_exit_code_is_zero_whatever_the_scores(run):
 def test_json_has_one_record_per_file_in_order(records, graded):
     assert list(records) == ["train_dpo_solution.py", "train_dpo_exercise.py", "alice.py", "bob.py", "missing.py"]
     for record in records.values():
-        assert set(record) >= {"submission", "score", "max_score", "todos", "error"}
-        assert record["max_score"] == MAX_SCORE
+        assert set(record) >= {"submission", "score", "max_score", "bonus", "bonus_max", "todos", "error"}
+        assert (record["max_score"], record["bonus_max"]) == (MAX_SCORE, BONUS_MAX) == (12, 3)
         assert list(record["todos"]) == [t.name for t in TODOS]
         for todo in TODOS:
             entry = record["todos"][todo.name]
             assert set(entry) >= {"score", "max_score", "message"}
-            assert entry["max_score"] == todo.points
-        assert record["score"] == sum(e["score"] for e in record["todos"].values())
+            assert entry["max_score"] == todo.points and entry["optional"] == todo.optional
+        # core points and bonus points are always kept apart
+        assert record["score"] == sum(e["score"] for e in record["todos"].values() if not e["optional"])
+        assert record["bonus"] == sum(e["score"] for e in record["todos"].values() if e["optional"])
         assert record["seed"] == 11
 
 
 def test_reference_solution_gets_full_marks(records):
     for name in ("train_dpo_solution.py", "alice.py"):
         assert records[name]["score"] == MAX_SCORE
+        assert records[name]["bonus"] == BONUS_MAX
         assert records[name]["error"] is None
 
 
 def test_untouched_exercise_gets_zero_with_not_done_messages(records):
     record = records["train_dpo_exercise.py"]
-    assert record["score"] == 0
+    assert record["score"] == record["bonus"] == 0
     assert record["error"] is None
-    assert all("还没有完成" in e["message"] for e in record["todos"].values())
+    for todo in TODOS:
+        assert ("选做，还没做" if todo.optional else "还没有完成") in record["todos"][todo.name]["message"]
 
 
 def test_missing_file_and_syntax_error_are_reported_as_errors(records):
@@ -82,8 +86,9 @@ def test_missing_file_and_syntax_error_are_reported_as_errors(records):
 def test_csv_has_a_column_per_todo(run, graded):
     with open(graded["csv"], encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["submission", "score", "max_score", *[t.name for t in TODOS], "error"]
+    assert list(rows[0]) == ["submission", "score", "max_score", "bonus", "bonus_max", *[t.name for t in TODOS], "error"]
     assert [int(r["score"]) for r in rows] == [MAX_SCORE, 0, MAX_SCORE, 0, 0]
+    assert [int(r["bonus"]) for r in rows] == [BONUS_MAX, 0, BONUS_MAX, 0, 0]
     assert rows[0]["dpo_loss"] == "3" and rows[0]["error"] == ""
     assert "语法错误" in rows[3]["error"]
 

@@ -21,7 +21,7 @@ BASE = {"todos", "paths", "modules", "plots"}
 ALLOWED = {
     "todos": set(), "paths": set(), "modules": set(), "plots": set(), "world": {"world"},
     "checks": {"checks", "todos", "modules", "paths"},
-    "grading": {"grading", "checks"},
+    "grading": {"grading", "checks", "todos"},
     "assess": {"checks", "grading"} | BASE,
     "build_exercise": {"checks"} | BASE,
     "batch_grading": {"assess", "checks", "grading"} | BASE,
@@ -31,6 +31,7 @@ ALLOWED = {
     "lesson_figures": BASE,
     "lesson_training": {"notebook_support", "training"} | BASE,
     "lesson_compare": {"notebook_support", "training", "rlhf"} | BASE,
+    "lesson_variants": {"notebook_support", "training"} | BASE,
     "course": {"course", "assess", "batch_grading", "build_exercise", "checks", "grading"} | BASE,
     "commands": {"commands", "assess", "batch_grading", "build_exercise", "checks", "course", "grading", "training",
                  "rlhf", "notebook_support"} | BASE,

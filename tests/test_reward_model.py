@@ -5,8 +5,8 @@ import copy
 import pytest
 import torch
 
-from step5_rlhf.rlhf.reward_model import (RewardConfig, build_reward_model, pair_accuracy, pair_rewards, score_texts,
-                                          train_reward_model)
+from step5_rlhf.rlhf.reward_model import (RewardConfig, bradley_terry_loss, build_reward_model, pair_accuracy,
+                                          pair_rewards, score_texts, train_reward_model)
 from step5_rlhf.training import TrainConfig
 from step5_rlhf.training.data import tokenize_pair
 from step5_rlhf.training.run import prepare
@@ -22,15 +22,23 @@ def world():
     return setup
 
 
-def test_loss_matches_trl_reward_trainer_on_one_batch(world, tmp_path):
+@pytest.mark.parametrize("with_margin", [False, True])
+def test_loss_matches_trl_reward_trainer_on_one_batch(world, tmp_path, with_margin):
+    """The course's Bradley–Terry loss and the reference's optional TODO 7 equal TRL's RewardTrainer loss."""
     trl = pytest.importorskip("trl")
     from datasets import Dataset
 
+    from step5_rlhf import paths
+    from step5_rlhf.modules import load_file
+
+    solution = load_file(paths.SOLUTION, "_reward_reference")
     tokenizer, rows = world["tokenizer"], world["train"][:6]
+    margins = [0.3 * i for i in range(len(rows))]  # distinct: they tell which row is where in TRL's shuffled batch
+    records = [{**{k: r[k] for k in ("prompt", "chosen", "rejected")}, **({"margin": m} if with_margin else {})}
+               for r, m in zip(rows, margins)]
     model = build_reward_model(world["model"], seed=0)
     trainer = trl.RewardTrainer(
-        model=model, processing_class=tokenizer, train_dataset=Dataset.from_list(
-            [{k: r[k] for k in ("prompt", "chosen", "rejected")} for r in rows]),
+        model=model, processing_class=tokenizer, train_dataset=Dataset.from_list(records),
         args=trl.RewardConfig(output_dir=str(tmp_path), per_device_train_batch_size=6, report_to=[], use_cpu=True,
                               max_length=None, disable_tqdm=True))
     batch = next(iter(trainer.get_train_dataloader()))
@@ -38,9 +46,14 @@ def test_loss_matches_trl_reward_trainer_on_one_batch(world, tmp_path):
     with torch.no_grad():
         theirs = trainer.compute_loss(model, {k: v.clone() for k, v in batch.items()}).item()
         chosen, rejected = pair_rewards(model, [tokenize_pair(tokenizer, r) for r in rows], tokenizer.pad_token_id, "cpu")
-        ours = -torch.nn.functional.logsigmoid(chosen - rejected).mean().item()
-    # The same rows tokenised the same way: a shuffled batch only reorders the pairs, the mean is the same.
-    assert ours == pytest.approx(theirs, abs=1e-6)
+        if with_margin:  # put our rows in TRL's order, found by their margins
+            order = [min(range(len(margins)), key=lambda i: abs(margins[i] - float(m))) for m in batch["margin"]]
+            chosen, rejected, margin = chosen[order], rejected[order], batch["margin"]
+            ours = [solution.reward_model_loss(chosen, rejected, margin).item()]
+        else:  # a shuffled batch only reorders the pairs: the mean is the same
+            ours = [bradley_terry_loss(chosen, rejected).item(), solution.reward_model_loss(chosen, rejected).item()]
+    for value in ours:
+        assert value == pytest.approx(theirs, abs=1e-6)
 
 
 def test_training_ranks_held_out_pairs_and_round_trips(world, tmp_path):

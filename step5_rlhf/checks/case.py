@@ -25,7 +25,7 @@ class Case:
     build: Callable[[torch.Generator], dict]  # fresh arguments for the call, in signature order
     seed: int  # the practice seed
     grad_of: tuple = ()  # arguments whose gradient is part of the output
-    runner: str = "call"  # "call" or "train_step"
+    runner: str = "call"  # "call", "raises" (the call must raise) or "train_step"
     options: dict = field(default_factory=dict)
 
     @property
@@ -152,10 +152,33 @@ def run_train_step(module, case: Case, seed: int) -> dict:
     return {"steps": steps, "params": params}
 
 
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def run_raises(func, case: Case, seed: int) -> dict:
+    """A case on bad input: whether the call raised, a ValueError, with a Chinese message (booleans: the
+    grader gets plain values only).
+
+    NotImplementedError still propagates: an untouched stub is "not done", not a wrong answer.
+    """
+    args = case.arguments(seed)
+    try:
+        func(*args.values())
+    except NotImplementedError:
+        raise
+    except Exception as error:  # noqa: BLE001 - what was raised is the answer here
+        return {"value": {"raised": True, "value_error": isinstance(error, ValueError), "chinese": _chinese(str(error))},
+                "modified": []}
+    return {"value": {"raised": False, "value_error": False, "chinese": False}, "modified": []}
+
+
 def run_case(module, case: Case, seed: int) -> dict:
     """Outputs of `module`'s implementation on one case (may raise what the implementation raises)."""
     if case.runner == "train_step":
         return run_train_step(module, case, seed)
+    if case.runner == "raises":
+        return run_raises(getattr(module, case.todo), case, seed)
     return run_call(getattr(module, case.todo), case, seed)
 
 

@@ -1,11 +1,12 @@
 """All TODO check modules in course order, and their cases."""
 
 from ..todos import TODOS
-from . import todo1_dpo_loss, todo2_sequence_log_probs, todo3_collate, todo4_metrics, todo5_train_step
+from . import (todo1_dpo_loss, todo2_sequence_log_probs, todo3_collate, todo4_metrics, todo5_train_step,
+               todo6_preference_loss, todo7_reward_model_loss)
 from .case import graded_run, practice_run
 
 MODULES = {m.TODO: m for m in (todo1_dpo_loss, todo2_sequence_log_probs, todo3_collate, todo4_metrics,
-                               todo5_train_step)}
+                               todo5_train_step, todo6_preference_loss, todo7_reward_model_loss)}
 assert list(MODULES) == [t.name for t in TODOS], "one check module per TODO, in course order"
 
 CASES = [case for module in MODULES.values() for case in module.CASES]

@@ -43,10 +43,15 @@ class TodoResult:
     def passed(self) -> bool:
         return self.status == "passed"
 
+    @property
+    def acceptable(self) -> bool:
+        """Passed, or an optional TODO left untouched (which costs nothing)."""
+        return self.passed or (self.todo.optional and self.status == "not_done")
+
     def as_dict(self) -> dict:
         data = asdict(self)
         data["todo"] = self.todo.name
-        data.update(number=self.todo.number, score=self.score, max_score=self.max_score)
+        data.update(number=self.todo.number, score=self.score, max_score=self.max_score, optional=self.todo.optional)
         return data
 
 
@@ -54,6 +59,9 @@ def _error_result(todo, run, error) -> TodoResult:
     kind = error.get("kind")
     where = f"（第 {error['line']} 行）" if error.get("line") else ""
     if kind == "not_done":
+        if todo.optional:
+            return TodoResult(todo, "not_done", f"{todo.label}（{todo.name}）选做，还没做：不扣分",
+                              f"想拿加分就实现 {todo.name}，删掉 raise NotImplementedError。", run.case.name)
         return TodoResult(todo, "not_done", f"{todo.label}（{todo.name}）还没有完成",
                           f"在练习文件里实现 {todo.name}，删掉 raise NotImplementedError。", run.case.name)
     if error.get("import"):

@@ -3,6 +3,7 @@
 import sys
 
 from ..training import DEFAULT_BETA, DEFAULT_STEPS
+from ..training.config import LOSS_TYPES
 
 
 def configure(parser) -> None:
@@ -16,6 +17,10 @@ def configure(parser) -> None:
     parser.add_argument("--data", default=None, help="含 train.jsonl 和 eval.jsonl 的目录（默认：当前文件夹的 data/）")
     parser.add_argument("--out", default=None, help="输出目录（默认：当前文件夹的 runs/latest）")
     parser.add_argument("--seed", type=int, default=0, help="随机种子（CPU 上同一种子结果完全相同）")
+    parser.add_argument("--loss-type", default="sigmoid", choices=list(LOSS_TYPES),
+                        help="损失（与 TRL 的 loss_type 同名）：sigmoid 是 DPO（TODO 1）；其余用你的选做 TODO 6（preference_loss）")
+    parser.add_argument("--label-smoothing", type=float, default=0.0,
+                        help="loss_type=robust 的 ε：假设每条标注被标反的概率（0 ≤ ε < 0.5）")
     parser.add_argument("--backend", default="native", choices=["native", "trl"],
                         help="native：用你的五个函数训练；trl：用 TRL 的 DPOTrainer 做对照")
     parser.add_argument("--threads", type=int, default=None,
@@ -36,7 +41,11 @@ def run(args) -> int:
 
     config = TrainConfig(impl=args.impl, steps=args.steps, beta=args.beta, device=args.device, seed=args.seed,
                          model=args.model, data=args.data, out=args.out or "runs/latest", backend=args.backend,
-                         threads=args.threads, progress=not args.quiet)
+                         threads=args.threads, loss_type=args.loss_type, label_smoothing=args.label_smoothing,
+                         progress=not args.quiet)
+    if not 0.0 <= args.label_smoothing < 0.5:
+        print(f"--label-smoothing 要在 [0, 0.5) 里（你给的是 {args.label_smoothing}）", file=sys.stderr)
+        return 2
     if args.sft_steps is not None:
         config = config.but(sft={"steps": args.sft_steps})
     if args.eval_samples is not None:

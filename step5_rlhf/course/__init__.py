@@ -17,6 +17,13 @@ EXERCISE_FILE = paths.EXERCISE_NAME
 GRADING_DIR = "grading"
 # The grade cell of each TODO; its points come from the grader outside the kernel.
 TODO_GRADE_IDS = {f"todo{t.number}_{t.name}": t for t in TODOS}
+
+
+def cell_points(todo) -> int:
+    """A TODO grade cell's nbgrader points: an optional TODO's cell has 0 (its points are extra credit)."""
+    return 0 if todo.optional else todo.points
+
+
 # A student's own run outputs that a graded answer may read (lesson 05 reads its comparison): copied
 # from the submission into the answer's sandbox, and read by the instructor's test cell.
 RUN_FILES = ("runs/compare/frontier.json",)

@@ -11,7 +11,8 @@ a notebook's kernel would start:
   part included, then runs here on those values.
 
 ``WriteOutsideGrades`` then puts each verdict into its grade cell's outputs, so nbgrader's own
-SaveAutoGrades records these points. Nothing a notebook cell does (monkeypatching, swallowing
+SaveAutoGrades records these points. ``SaveBonusCredit`` records the optional TODOs (0-point cells) as
+nbgrader's extra credit: bonus points, kept apart from the core score. Nothing a notebook cell does (monkeypatching, swallowing
 exceptions, fake prints, rewriting files from the kernel) can change them.
 
 ``ExecuteWhenAsked``: as no grade needs it, notebooks are not executed by default (fast: about a
@@ -177,8 +178,12 @@ def _error_output(text):
 
 
 def _todo_outputs(result):
+    bonus = f"，选做加分 +{result.todo.points}（记为 nbgrader 的 extra credit）" if result.todo.optional else ""
     if result.passed:
-        return [new_output("stream", name="stdout", text=f"✅ {result.message}（评分程序在 notebook 之外检查了 {EXERCISE_FILE}）\n")]
+        return [new_output("stream", name="stdout",
+                           text=f"✅ {result.message}（评分程序在 notebook 之外检查了 {EXERCISE_FILE}{bonus}）\n")]
+    if result.acceptable:  # an optional TODO left untouched: no points, no penalty, no error
+        return [new_output("stream", name="stdout", text=f"⬜ {result.message}\n")]
     text = f"{result.todo.label}（{result.todo.name}）未通过，计 0 分：{result.message}"
     return [_error_output(text + (f"\n提示：{result.hint}" if result.hint else ""))]
 
@@ -195,6 +200,29 @@ class WriteOutsideGrades(NbGraderPreprocessor):
         for test, _ in answer_pairs(nb):
             passed, text = answers.get(test.metadata.nbgrader["grade_id"], (False, "评分程序没有结果"))
             test.outputs = [new_output("stream", name="stdout", text=text)] if passed else [_error_output(text)]
+        return nb, resources
+
+
+class SaveBonusCredit(NbGraderPreprocessor):
+    """Optional TODOs are bonus points: their grade cells carry 0 points (the maximum stays the core's), and
+    a passed optional TODO becomes nbgrader's extra credit on its cell. Runs after SaveAutoGrades."""
+
+    def preprocess(self, nb, resources):
+        from nbgrader.api import Gradebook
+
+        todos = resources.get(TODO_VERDICTS) or {}
+        cells = [c for c in todo_cells(nb) if TODO_GRADE_IDS[c.metadata.nbgrader["grade_id"]].optional]
+        if not cells:
+            return nb, resources
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            for cell in cells:
+                todo = TODO_GRADE_IDS[cell.metadata.nbgrader["grade_id"]]
+                grade = gradebook.find_grade(cell.metadata.nbgrader["grade_id"], info["notebook"], info["assignment"],
+                                             info["student"])
+                result = todos.get(todo.name)
+                grade.extra_credit = float(todo.points) if result is not None and result.passed else 0.0
+            gradebook.db.commit()
         return nb, resources
 
 

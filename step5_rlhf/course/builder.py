@@ -32,7 +32,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     IgnorePattern, LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
 from step5_rlhf.course.autograde import (ExecuteWhenAsked, GradeOutsideKernel, OverwriteReleasedCells,
-                                         WriteOutsideGrades)
+                                         SaveBonusCredit, WriteOutsideGrades)
 from step5_rlhf.course.feedback import HideHiddenTests, OfflineFeedbackExporter, RenderMath
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
@@ -63,8 +63,9 @@ c.ExecuteWhenAsked.run_notebooks = {run_notebooks}
 c.Execute.timeout = {timeout}
 c.Autograde.autograde_preprocessors = [
     GradeOutsideKernel, ExecuteWhenAsked, WriteOutsideGrades, IgnorePattern, ClearMetadataPreprocessor,
-    LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    LimitOutput, SaveAutoGrades, SaveBonusCredit, AssignLatePenalties, CheckCellMetadata,
 ]
+# 选做的 TODO 6、7：评分单元 0 分，通过时记为 extra credit（加分另计，不改变满分）。
 
 # 学生版里替换答案的中文提示
 c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}

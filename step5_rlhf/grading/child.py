@@ -102,6 +102,7 @@ def serve(request, source: bytes, out_fd: int):
     from step5_rlhf.checks import case as case_module
     from step5_rlhf.checks import registry, wire
     from step5_rlhf.grading import sandbox
+    from step5_rlhf.todos import BY_NAME
 
     out = os.fdopen(out_fd, "w", encoding="utf-8", closefd=True)
 
@@ -151,7 +152,9 @@ def serve(request, source: bytes, out_fd: int):
         case = registry.BY_ID[run["case"]]
         restore_builtins()
         try:
-            if case.runner == "call" and not callable(getattr(module, case.todo, None)):
+            if case.runner in ("call", "raises") and not callable(getattr(module, case.todo, None)):
+                if BY_NAME[case.todo].optional:  # a file from before the optional TODOs: not done, not wrong
+                    raise NotImplementedError(f"找不到选做函数 {case.todo}")
                 raise AttributeError(f"找不到函数 {case.todo}")
             outputs = case_module.run_case(module, case, int(run["seed"]))
             restore_builtins()

@@ -26,7 +26,9 @@ from ..training.dpo import train_dpo
 from ..training.judge import judge_score, preferred_rate
 from ..training.run import Pipeline, quiet_session
 from .ppo import PPOConfig, train_ppo
-from .reward_model import RewardConfig, build_reward_model, pair_accuracy, score_texts, train_reward_model
+from ..training.impl import ImplementationError, probe
+from .reward_model import (RewardConfig, bradley_terry_loss, build_reward_model, pair_accuracy, score_texts,
+                           train_reward_model)
 
 # What each method keeps in memory while it trains (the cost table of lesson 05).
 MODELS_IN_MEMORY = {
@@ -128,18 +130,30 @@ class Comparison:
         self.prompts = prompts[: self.config.eval_prompts]
         self.train_prompts = list(dict.fromkeys(r["prompt"] for r in pipeline.setup["train"]))
 
+    def reward_loss(self):
+        """The chosen impl's optional TODO 7 when it runs; else the course's own Bradley–Terry loss (said so)."""
+        try:
+            probe(self.impl, also=("reward_model_loss",))
+        except ImplementationError as error:
+            self.log(f"奖励模型改用课程自带的 Bradley–Terry 损失：{error}")
+            return bradley_terry_loss, "course"
+        self.log("奖励模型用你的选做 TODO 7（reward_model_loss）训练")
+        return self.impl.reward_model_loss, "todo7"
+
     def reward_model(self):
+        loss_fn, source = self.reward_loss()
         started = time.perf_counter()
         with PeakRSS() as memory:
             self.rm = build_reward_model(self.reference, seed=self.config.train.seed)
             history = train_reward_model(self.rm, self.pipeline.setup["train_examples"], self.tokenizer.pad_token_id,
-                                         self.device, self.config.reward, progress=self.config.train.progress)
+                                         self.device, self.config.reward, progress=self.config.train.progress,
+                                         loss_fn=loss_fn)
         self.rm.requires_grad_(False)
         self.rm_info = {
             "eval_accuracy": pair_accuracy(self.rm, self.pipeline.setup["eval_examples"], self.tokenizer.pad_token_id,
                                            self.device),
             "train_accuracy_last_50_steps": sum(h["accuracy"] for h in history[-50:]) / len(history[-50:]),
-            "seconds": time.perf_counter() - started, "peak_rss_mb": memory.peak,
+            "seconds": time.perf_counter() - started, "peak_rss_mb": memory.peak, "loss": source,
         }
         self.log(f"奖励模型：留出集准确率 {self.rm_info['eval_accuracy']:.1%}（{self.rm_info['seconds']:.0f} 秒）")
 

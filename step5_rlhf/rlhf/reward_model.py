@@ -62,8 +62,17 @@ def pair_rewards(model, examples, pad_id, device):
     return scores[: len(examples)], scores[len(examples):]
 
 
-def train_reward_model(model, examples, pad_id, device, config: RewardConfig = RewardConfig(), progress=True):
-    """在偏好对上训练奖励模型（原地更新），返回每步记录：loss、accuracy、margin（TRL RewardTrainer 的指标名）。"""
+def bradley_terry_loss(chosen_rewards, rejected_rewards):
+    """The chosen answer should score higher: mean of −log σ(r_chosen − r_rejected) (TRL's RewardTrainer)."""
+    return -F.logsigmoid(chosen_rewards - rejected_rewards).mean()
+
+
+def train_reward_model(model, examples, pad_id, device, config: RewardConfig = RewardConfig(), progress=True,
+                       loss_fn=bradley_terry_loss):
+    """在偏好对上训练奖励模型（原地更新），返回每步记录：loss、accuracy、margin（TRL RewardTrainer 的指标名）。
+
+    loss_fn(chosen_rewards, rejected_rewards)：默认是课程自带的 Bradley–Terry 损失；compare 传入学生的选做 TODO 7。
+    """
     rng = random.Random(config.seed)
     lengths = [len(e["prompt_ids"]) + max(len(e["chosen_ids"]), len(e["rejected_ids"])) for e in examples]
     batches = length_grouped_batches(lengths, config.batch_size, config.steps, rng)
@@ -73,7 +82,7 @@ def train_reward_model(model, examples, pad_id, device, config: RewardConfig = R
     history = []
     for step, index in enumerate(tqdm(batches, desc="奖励模型", disable=not progress, leave=False)):
         chosen, rejected = pair_rewards(model, [examples[i] for i in index], pad_id, device)
-        loss = -F.logsigmoid(chosen - rejected).mean()  # Bradley–Terry: the chosen answer should score higher
+        loss = loss_fn(chosen, rejected)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)

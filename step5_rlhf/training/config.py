@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 
 DEFAULT_STEPS = 80
 DEFAULT_BETA = 0.1  # as in the DPO paper, TRL and the exercise
+# The loss types of optional TODO 6, named as TRL's DPOConfig.loss_type ("sigmoid" is plain DPO, TODO 1).
+LOSS_TYPES = ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class TrainConfig:
     data: str = None  # folder with train.jsonl / eval.jsonl / eval_ood.jsonl; None: ./data
     out: str = "runs/latest"  # where results go (None: write nothing)
     backend: str = "native"  # "native": your TODOs; "trl": TRL's DPOTrainer with the same settings
+    loss_type: str = "sigmoid"  # TRL's name; anything else trains with your optional TODO 6 (preference_loss)
+    label_smoothing: float = 0.0  # ε of loss_type="robust"
     train_limit: int = None  # use only the first N pairs (tests)
     eval_limit: int = None
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -57,6 +61,11 @@ class TrainConfig:
     save_model: bool = True
     cache_dir: str = None  # the course cache: sft/ and trl_datasets/ (None: ~/.cache/step5_rlhf or STEP5_RLHF_CACHE)
     progress: bool = True
+
+    @property
+    def uses_preference_loss(self) -> bool:
+        """True when the step needs TODO 6: any loss other than plain DPO (TODO 1)."""
+        return self.loss_type != "sigmoid"
 
     def but(self, **changes) -> "TrainConfig":
         """A copy with some settings changed; `sft` / `evaluation` may be given as dicts of changes."""

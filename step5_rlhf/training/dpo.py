@@ -8,6 +8,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .device import Float32Logits, autocast
+from .impl import ImplementationError
 
 
 class TrainingDivergedError(RuntimeError):
@@ -68,13 +69,56 @@ def batch_order(n_examples, batch_size, steps, seed):
     return picked
 
 
+def response_lengths(batch):
+    """[2B] token counts of each row's answer: what TODO 2 sums over (its shifted mask)."""
+    return batch["loss_mask"][:, 1:].sum(-1)
+
+
+class LossSwap:
+    """`--loss-type` other than sigmoid: your TODO 5 runs as you wrote it, and its call to dpo_loss (TODO 1)
+    is answered by your optional TODO 6 with this batch's answer lengths."""
+
+    def __init__(self, impl, config):
+        self.impl, self.config, self.lengths, self.calls = impl, config, None, 0
+
+    def __call__(self, policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=0.1):
+        self.calls += 1
+        chosen_lengths, rejected_lengths = self.lengths
+        return self.impl.preference_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta,
+                                         self.config.loss_type, self.config.label_smoothing, chosen_lengths,
+                                         rejected_lengths)
+
+    def dpo_train_step(self, policy, batch, ref_chosen, ref_rejected, optimizer, beta):
+        """Your TODO 5 with the name dpo_loss, which it looks up when it runs, pointing here for one step."""
+        lengths = response_lengths(batch)
+        half = lengths.shape[0] // 2
+        self.lengths, self.calls = (lengths[:half], lengths[half:]), 0
+        original, self.impl.dpo_loss = self.impl.dpo_loss, self
+        try:
+            out = self.impl.dpo_train_step(policy, batch, ref_chosen, ref_rejected, optimizer, beta)
+        finally:
+            self.impl.dpo_loss = original
+        if self.calls != 1:
+            raise LossNotSwappable(
+                f"--loss-type {self.config.loss_type} 要换掉 dpo_train_step 里的损失，但你的 TODO 5 "
+                f"{'没有调用' if not self.calls else '调用了不止一次'} dpo_loss（TODO 1）：请在 TODO 5 里调用一次 dpo_loss，"
+                "不要把损失的公式直接写在里面")
+        return out
+
+
+class LossNotSwappable(ImplementationError):
+    """TODO 5 does not call dpo_loss exactly once per step, so another loss cannot be put in its place."""
+
+
 def train_dpo(impl, policy, examples, ref_logps, pad_id, device, config, on_step=None):
     """跑 config.steps 步 DPO，返回每一步的记录（列表，每项是一个字典）。
 
     这就是训练循环的全部：每一步取一批样本 → 你的 TODO 3 拼成 batch → 你的 TODO 5 做一步
     （一次前向、TODO 2、TODO 1、反向传播、更新）；梯度裁剪挂在 optimizer.step() 之前。
+    --loss-type 不是 sigmoid 时，TODO 5 照常运行，只是它调用的 dpo_loss 换成你的选做 TODO 6（见 LossSwap）。
     """
     ref_chosen, ref_rejected = ref_logps
+    train_step = LossSwap(impl, config).dpo_train_step if config.uses_preference_loss else impl.dpo_train_step
     torch.manual_seed(config.seed)
     params = [p for p in policy.parameters() if p.requires_grad]
     optimizer = make_optimizer(params, config.lr)
@@ -91,7 +135,7 @@ def train_dpo(impl, policy, examples, ref_logps, pad_id, device, config, on_step
         batch = impl.collate_preference_batch([examples[i] for i in index], pad_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         started = time.perf_counter()
-        out = impl.dpo_train_step(wrapped, batch, ref_chosen[index], ref_rejected[index], optimizer, config.beta)
+        out = train_step(wrapped, batch, ref_chosen[index], ref_rejected[index], optimizer, config.beta)
         now = time.perf_counter()  # "seconds": this step's update; "elapsed": since the loop began (batching included)
         record = {"step": step, "seconds": now - started, "elapsed": now - loop_started,
                   **{k: float(v) for k, v in out.items()}}

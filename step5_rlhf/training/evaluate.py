@@ -15,7 +15,8 @@ from .device import autocast
 from .dpo import sequence_logps
 
 
-def preference_metrics(impl, policy, ref_logps, examples, pad_id, device, beta):
+def preference_metrics(impl, policy, ref_logps, examples, pad_id, device, beta, loss_type="sigmoid",
+                       label_smoothing=0.0):
     """TODO 4 的指标（与 TRL 同名）加上 loss、logps/chosen、logps/rejected，以及两个模型的原始偏好：
 
     logps/prefers_chosen_reference、logps/prefers_chosen_policy：模型给 chosen 的序列 log 概率
@@ -24,7 +25,12 @@ def preference_metrics(impl, policy, ref_logps, examples, pad_id, device, beta):
     ref_chosen, ref_rejected = ref_logps
     chosen, rejected = sequence_logps(impl, policy, examples, pad_id, device)
     metrics = dict(impl.dpo_metrics(chosen, rejected, ref_chosen, ref_rejected, beta))
-    metrics["loss"] = float(impl.dpo_loss(chosen, rejected, ref_chosen, ref_rejected, beta))
+    if loss_type == "sigmoid":
+        metrics["loss"] = float(impl.dpo_loss(chosen, rejected, ref_chosen, ref_rejected, beta))
+    else:  # the loss that was trained (optional TODO 6), with each answer's token count
+        lengths = [torch.tensor([len(e[key]) for e in examples], device=chosen.device) for key in ("chosen_ids", "rejected_ids")]
+        metrics["loss"] = float(impl.preference_loss(chosen, rejected, ref_chosen, ref_rejected, beta, loss_type,
+                                                     label_smoothing, *lengths))
     metrics["logps/chosen"] = chosen.mean().item()
     metrics["logps/rejected"] = rejected.mean().item()
     metrics["logps/prefers_chosen_reference"] = (ref_chosen > ref_rejected).float().mean().item()

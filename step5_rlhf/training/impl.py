@@ -1,4 +1,7 @@
-"""载入学生（或参考答案）的五个函数，并在训练前逐个试跑，尽早发现还没完成的 TODO。"""
+"""载入学生（或参考答案）的函数，并在训练前逐个试跑，尽早发现还没完成的 TODO。
+
+训练一定要 TODO 1–5；选做的 TODO 6、7 只在用到时才要（--loss-type 不是 sigmoid 时要 TODO 6，
+compare 的奖励模型用 TODO 7）。"""
 
 from pathlib import Path
 
@@ -6,9 +9,9 @@ from .. import paths
 from ..checks import registry
 from ..checks.case import run_case
 from ..modules import load_file
-from ..todos import TODOS
+from ..todos import BY_NAME, CORE
 
-NAMES = tuple(todo.name for todo in TODOS)
+NAMES = tuple(todo.name for todo in CORE)
 
 
 class ImplementationError(Exception):
@@ -38,8 +41,8 @@ def resolve_path(impl="auto") -> Path:
     return Path(impl).expanduser().resolve()
 
 
-def load_impl(impl="auto"):
-    """按路径把文件当模块载入，返回带五个函数的模块对象（不试跑）。"""
+def load_impl(impl="auto", also=()):
+    """按路径把文件当模块载入，返回模块对象（不试跑）；TODO 1–5 和 also 里的函数都要有。"""
     path = resolve_path(impl)
     if not path.is_file():
         raise ImplementationError(f"找不到实现文件：{path}")
@@ -48,24 +51,24 @@ def load_impl(impl="auto"):
         module = load_file(path, name)
     except Exception as error:  # a syntax error or a bad import in student code
         raise ImplementationError(f"载入 {path} 失败：{type(error).__name__}: {error}") from None
-    missing = [n for n in NAMES if not callable(getattr(module, n, None))]
+    missing = [n for n in (*NAMES, *also) if not callable(getattr(module, n, None))]
     if missing:
         raise ImplementationError(f"{path} 里缺少函数：{'、'.join(missing)}")
     return module
 
 
-def _probes(module):
+def _probes(module, names):
     # The first check case of each TODO: small, seeded, and built by hand (an unfinished TODO 3
     # does not hide TODO 5, whose case brings its own batch and tiny model).
-    for todo in TODOS:
-        case = registry.cases_for(todo.name)[0]
-        yield todo.name, lambda case=case: run_case(module, case, case.seed)
+    for name in names:
+        case = registry.cases_for(name)[0]
+        yield name, lambda case=case: run_case(module, case, case.seed)
 
 
-def probe(module) -> None:
-    """在极小的输入上试跑五个函数；有没完成或出错的 TODO 就抛出一行中文的异常。"""
+def probe(module, also=()) -> None:
+    """在极小的输入上试跑 TODO 1–5（和 also 里的选做 TODO）；有没完成或出错的就抛出一行中文的异常。"""
     unfinished, broken = [], None
-    for name, call in _probes(module):
+    for name, call in _probes(module, (*NAMES, *also)):
         try:
             call()
         except NotImplementedError as error:
@@ -75,22 +78,21 @@ def probe(module) -> None:
         except Exception as error:  # noqa: BLE001 - any bug in student code becomes one clear line
             if broken is None and not unfinished:
                 broken = (name, error)
-    todo = {t.name: t for t in TODOS}
     if unfinished:
-        names = "、".join(f"{todo[n].label}（{n}）" for n in unfinished)
+        names = "、".join(f"{BY_NAME[n].label}（{n}）" for n in unfinished)
         them = "它" if len(unfinished) == 1 else "它们"
         alternative = "，或用 --impl solution 运行参考答案" if paths.repo_mode() else ""
         raise TodoNotImplementedError(f"{names}还没有完成：先完成{them}{alternative}")
     if broken:
         name, error = broken
         raise ImplementationError(
-            f"{todo[name].label}（{name}）试跑时出错：{type(error).__name__}: {error}。"
-            f"先运行 step5-rlhf check {todo[name].number} 看看哪里不对"
+            f"{BY_NAME[name].label}（{name}）试跑时出错：{type(error).__name__}: {error}。"
+            f"先运行 step5-rlhf check {BY_NAME[name].number} 看看哪里不对"
         )
 
 
-def load_checked(impl="auto"):
-    """载入并试跑；返回模块。"""
-    module = load_impl(impl)
-    probe(module)
+def load_checked(impl="auto", also=()):
+    """载入并试跑（TODO 1–5 和 also 里的选做 TODO）；返回模块。"""
+    module = load_impl(impl, also)
+    probe(module, also)
     return module

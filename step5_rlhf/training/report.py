@@ -37,6 +37,10 @@ def summary(m: dict, sft_cached: bool = False) -> str:
                      for d in dims]
             lines.append("  分维度：" + "，".join(parts))
     world = m.get("train.world_size", 1)
+    loss_type = m.get("train.loss_type", "sigmoid")
+    if loss_type != "sigmoid":  # trained with optional TODO 6
+        smoothing = m.get("train.label_smoothing", 0.0)
+        lines.append(f"损失：{loss_type}（选做 TODO 6 的 preference_loss）" + (f"，ε = {smoothing}" if loss_type == "robust" else ""))
     lines.append(f"DPO {m['train.steps']} 步用时 {m['train.seconds']:.1f} 秒（{m['train.pairs_per_second']:.0f} 对/秒），"
                  f"全程 {m.get('total.seconds', float('nan')):.1f} 秒" + ("（SFT 读自缓存）" if sft_cached else "")
                  + (f"；{world} 个进程（TRL），全局 batch {m['train.batch_size']} 对" if world > 1 else ""))

@@ -26,11 +26,11 @@ import torch
 
 from . import data as data_mod
 from . import evaluate, report
-from .config import TrainConfig
+from .config import LOSS_TYPES, TrainConfig
 from .device import resolve_device
 from .distributed import Group, Launch, check_backend, per_device_batch_size
 from .dpo import sequence_logps, train_dpo
-from .impl import load_checked
+from .impl import ImplementationError, load_checked
 from .judge import breakdown
 from .sft import cache_key, cached_sft
 
@@ -72,12 +72,15 @@ def _base_model(config, rows):
 def prepare(config: TrainConfig) -> dict:
     """读数据、建（或读入）模型和分词器、分词。返回一个字典：train / eval / ood 的样本与分词结果、model、tokenizer。"""
     folder = data_mod.paths.find_data_dir(config.data)
-    splits = {"train": data_mod.load_jsonl(folder / "train.jsonl")[: config.train_limit]}
+    files = {"train": data_mod.load_jsonl(folder / "train.jsonl")}
     for name, file in SPLITS.items():
         if (folder / file).is_file():
-            splits[name] = data_mod.load_jsonl(folder / file)[: config.eval_limit]
+            files[name] = data_mod.load_jsonl(folder / file)
+    splits = {name: rows[: config.train_limit if name == "train" else config.eval_limit] for name, rows in files.items()}
     showcase = folder / "showcase.jsonl"
-    every_row = [r for rows in splits.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
+    # The vocabulary comes from every row of the files, not only the rows used: a limit must not change the
+    # model (nor, through it, the key of the cached SFT warm start).
+    every_row = [r for rows in files.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
     model, tokenizer, base = _base_model(config, every_row)
     setup = {"model": model, "tokenizer": tokenizer, "base": base, "splits": list(splits)}
     for name, rows in splits.items():
@@ -147,7 +150,10 @@ class Pipeline:
         return self.result
 
     def prepare(self):
-        self.impl = load_checked(self.config.impl)  # fail fast, before any training
+        if self.config.loss_type not in LOSS_TYPES:
+            raise ImplementationError(f"不认识的 --loss-type：{self.config.loss_type!r}。可选：{'、'.join(LOSS_TYPES)}")
+        # fail fast, before any training; TODO 6 only when the loss needs it
+        self.impl = load_checked(self.config.impl, also=("preference_loss",) if self.config.uses_preference_loss else ())
         self.group = Group(self.launch, resolve_device(self.config.device))  # joins the process group if launched so
         self.device = self.group.device  # cuda:LOCAL_RANK under a multi-GPU launch
         self.setup = prepare(self.config)
@@ -180,6 +186,7 @@ class Pipeline:
         seconds = time.perf_counter() - started
         self.metrics.update({
             "train.steps": config.steps, "train.beta": config.beta, "train.batch_size": config.batch_size,
+            "train.loss_type": config.loss_type, "train.label_smoothing": config.label_smoothing,
             "train.backend": config.backend, "train.seconds": seconds, "train.world_size": self.launch.world_size,
             "train.per_device_batch_size": per_device_batch_size(config.batch_size, self.launch.world_size)[0],
             "train.pairs_per_second": config.steps * config.batch_size / max(seconds, 1e-9),
@@ -196,7 +203,7 @@ class Pipeline:
                 continue
             rows, examples = self.setup[split], self.setup[f"{split}_examples"]
             values = evaluate.preference_metrics(self.impl, self.policy, self.ref_logps[split], examples, self.pad,
-                                                 self.device, config.beta)
+                                                 self.device, config.beta, config.loss_type, config.label_smoothing)
             values.update(evaluate.shortcut_baselines(self.setup["train"], rows))
             if config.generate:
                 values.update(self._judge_answers(split, rows, settings))

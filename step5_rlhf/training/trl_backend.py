@@ -70,7 +70,8 @@ def _trainer(policy, tokenizer, dataset, config, device, out_dir, history, callb
     args = DPOConfig(
         output_dir=out_dir, per_device_train_batch_size=per_device or config.batch_size, max_steps=config.steps,
         learning_rate=config.lr, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
-        max_grad_norm=config.max_grad_norm, beta=config.beta, logging_steps=1, save_strategy="no", report_to=[],
+        max_grad_norm=config.max_grad_norm, beta=config.beta, loss_type=[config.loss_type],
+        label_smoothing=config.label_smoothing, logging_steps=1, save_strategy="no", report_to=[],
         seed=config.seed, data_seed=config.seed, bf16=device.type == "cuda", fp16=False, use_cpu=device.type == "cpu",
         gradient_checkpointing=False, precompute_ref_log_probs=True, disable_dropout=True, max_length=None,
         dataloader_num_workers=0, dataloader_pin_memory=False, disable_tqdm=True,
