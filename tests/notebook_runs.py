@@ -16,7 +16,7 @@ from step5_rlhf.notebook_support import FALLBACK_MARK, SKIP_MARK, SMOKE_ENV
 from step5_rlhf.todos import TODOS
 
 NOTEBOOKS = ("01_preferences.ipynb", "02_ppo_vs_dpo.ipynb", "03_dpo_loss.ipynb", "04_dpo_training.ipynb",
-             "05_ppo_vs_dpo_measured.ipynb")
+             "05_ppo_vs_dpo_measured.ipynb", "06_dpo_variants_lab.ipynb")
 # Notebooks whose graded answer reads their own run's output: each run gets a folder of its own, so one
 # case never reads what another wrote (lesson 05 reads runs/compare/frontier.json).
 OWN_FOLDER = {"05_ppo_vs_dpo_measured.ipynb"}
@@ -132,8 +132,14 @@ def _check_common(nb, seconds, name, case):
             assert todo, f"{name}: 出错的单元不是 TODO 评分单元：{cell.source[:80]!r} → {output.evalue}"
             assert output.ename == "TodoCheckFailed" and f"{todo.label}（{todo.name}）还没有完成" in output.evalue
             assert output.traceback == [f"❌ {output.evalue}"]
-        graded_todos = [c for c in nb.cells if (_nbgrader(c) or {}).get("grade_id") in TODO_CELLS]
+        # an optional TODO's graded cell says "选做，还没做" and does not fail
+        graded_todos = [c for c in nb.cells if (_nbgrader(c) or {}).get("grade_id") in TODO_CELLS
+                        and not TODO_CELLS[_nbgrader(c)["grade_id"]].optional]
         assert len(errors) == len(graded_todos)
+        for cell in nb.cells:
+            todo = TODO_CELLS.get((_nbgrader(cell) or {}).get("grade_id"))
+            if todo and todo.optional:
+                assert "选做，还没做" in _outputs_text(cell), _outputs_text(cell)
     setup_out = _outputs_text(next(c for c in nb.cells if c.cell_type == "code"))
     assert "练习文件：" in setup_out
 
@@ -155,7 +161,7 @@ def assert_notebook_run(nb, seconds, name, case):
                         and o.data.get("text/plain") in ("True", "False")]
 
     # the fallback notice appears exactly when a TODO is unfinished and a reference exists
-    if name in ("03_dpo_loss.ipynb", "04_dpo_training.ipynb"):
+    if name in ("03_dpo_loss.ipynb", "04_dpo_training.ipynb", "06_dpo_variants_lab.ipynb"):
         if case == "solution":
             assert FALLBACK_MARK not in everything and SKIP_MARK not in everything
             assert "✅ 用你自己的代码" in everything
@@ -201,6 +207,17 @@ def assert_notebook_run(nb, seconds, name, case):
             assert "格式正确" in graded and "✅ 正确" in graded  # the hidden test, run on this run's frontier.json
             images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
             assert images == 1  # the frontier
+    if name == "06_dpo_variants_lab.ipynb":
+        graded = _outputs_text(_by_grade_id(nb)["robust_value"])
+        assert "格式正确" in graded and "✅ 正确" in graded
+        if case == "student":
+            assert SKIP_MARK in everything and "留出集准确率（干净标注）" not in everything
+        else:
+            for text in ("训练集里标反的比例（以裁判为准）", "留出集准确率（干净标注）", "回答平均长度（字）",
+                         "训练集里 chosen 比 rejected 长的比例", "最后一步的训练损失", "参考模型准备好了"):
+                assert text in everything, text
+            images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+            assert images == 1  # the over-fitting curves
     if name in ("01_preferences.ipynb", "03_dpo_loss.ipynb"):
         images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
         assert images == {"01_preferences.ipynb": 1, "03_dpo_loss.ipynb": 2}[name]

@@ -28,12 +28,12 @@ from leaks import SOLUTION_BLOCK, answer_lines, leaked  # noqa: E402
 from step5_rlhf import paths  # noqa: E402
 from step5_rlhf.assess import Grader  # noqa: E402
 from step5_rlhf.course import ASSIGNMENT, EXERCISE_FILE, GRADING_DIR, TODO_GRADE_IDS  # noqa: E402
-from step5_rlhf.todos import TODOS  # noqa: E402
+from step5_rlhf.todos import BONUS_MAX, MAX_SCORE  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 NUMERIC = {"bt_probability": "01_preferences.ipynb", "implicit_reward": "02_ppo_vs_dpo.ipynb",
-           "dpo_gain": "05_ppo_vs_dpo_measured.ipynb"}
+           "dpo_gain": "05_ppo_vs_dpo_measured.ipynb", "robust_value": "06_dpo_variants_lab.ipynb"}
 # What a student's comparison run leaves behind for lesson 05's question (the numbers of a made-up run).
 FRONTIER = {"reference": {"judge_rate": 0.40}, "reward_model": {"eval_accuracy": 0.9},
             "points": [{"method": "dpo", "judge_rate": 0.52}, {"method": "dpo", "judge_rate": 0.55},
@@ -154,11 +154,12 @@ def _gradebook(course, student):
 def test_scores(graded):
     course, grades_csv, _ = graded
     todo_points, numeric_points, manual_points = _points(course / "source" / ASSIGNMENT)
-    assert todo_points == sum(t.points for t in TODOS)
+    assert todo_points == MAX_SCORE  # the optional TODOs' cells carry 0 points: the maximum is the core's
     auto = todo_points + numeric_points
+    bonus = BONUS_MAX  # every submission built on the reference passes the optional TODOs: extra credit
     expected = {  # manual answers are not auto-scored, so they count 0 until an instructor grades them
-        "reference": auto, "blank": 0, "sign_error": auto - 3, "infinite_loop": auto - 2,
-        "tamperer": auto, "deleted_cell": auto, "kernel_cheater": 0,
+        "reference": auto + bonus, "blank": 0, "sign_error": auto - 3 + bonus, "infinite_loop": auto - 2 + bonus,
+        "tamperer": auto + bonus, "deleted_cell": auto + bonus, "kernel_cheater": 0,
     }
     rows = {row["student_id"]: row for row in csv.DictReader(grades_csv.open(encoding="utf-8"))}
     assert set(rows) == set(expected)
@@ -257,7 +258,7 @@ def test_release_has_no_solutions_or_hidden_tests(released_course):
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
                 essays += 1
                 assert cell.source.strip() == TEXT_STUB.strip()
-    assert essays == 4  # answer_dpo_vs_ppo, answer_beta, answer_beta_experiment, answer_frontier
+    assert essays == 5  # answer_dpo_vs_ppo, answer_beta, answer_beta_experiment, answer_frontier, answer_variants
 
 
 def test_student_folder_has_the_released_notebooks(released_course, tmp_path):

@@ -21,6 +21,7 @@ nbclient = pytest.importorskip("nbclient")
 from notebook_runs import (NOTEBOOKS, TODO_CELLS, _by_grade_id, _nbgrader, _read, assert_notebook_run,  # noqa: E402
                            executed, solution_file)
 from step5_rlhf import paths  # noqa: E402
+from step5_rlhf.course import cell_points  # noqa: E402
 
 # grade_id -> (notebook, points) for every graded cell; the TODO points come from todos.py.
 GRADED = {
@@ -31,7 +32,12 @@ GRADED = {
     "answer_beta_experiment": ("04_dpo_training.ipynb", 2),
     "dpo_gain": ("05_ppo_vs_dpo_measured.ipynb", 1),
     "answer_frontier": ("05_ppo_vs_dpo_measured.ipynb", 3),
-    **{gid: ("03_dpo_loss.ipynb" if t.number <= 2 else "04_dpo_training.ipynb", t.points) for gid, t in TODO_CELLS.items()},
+    "robust_value": ("06_dpo_variants_lab.ipynb", 1),
+    "answer_variants": ("06_dpo_variants_lab.ipynb", 3),
+    # the TODO cells: 1–2 in lesson 3, 3–5 in lesson 4, the optional 6–7 in lesson 6 (0 points: extra credit)
+    **{gid: ({1: "03_dpo_loss.ipynb", 2: "03_dpo_loss.ipynb", 6: "06_dpo_variants_lab.ipynb",
+              7: "06_dpo_variants_lab.ipynb"}.get(t.number, "04_dpo_training.ipynb"), cell_points(t))
+       for gid, t in TODO_CELLS.items()},
 }
 NBGRADER_KEYS = {"schema_version", "grade_id", "grade", "solution", "locked"}
 
@@ -70,8 +76,9 @@ def test_nbgrader_metadata(name):
             continue
         assert NBGRADER_KEYS <= set(meta), meta
         assert meta["schema_version"] == 3
-        if meta["grade"]:
-            assert isinstance(meta.get("points"), int) and meta["points"] > 0
+        if meta["grade"]:  # only an optional TODO's cell has 0 points (its points are extra credit)
+            optional = meta["grade_id"] in TODO_CELLS and TODO_CELLS[meta["grade_id"]].optional
+            assert isinstance(meta.get("points"), int) and (meta["points"] > 0 or optional)
     expected = {gid: pts for gid, (nb_name, pts) in GRADED.items() if nb_name == name}
     graded = {_nbgrader(c)["grade_id"]: _nbgrader(c)["points"] for c in nb.cells if _nbgrader(c) and _nbgrader(c)["grade"]}
     assert graded == expected
@@ -86,7 +93,7 @@ def test_todo_cells_follow_the_convention():
         for index in graded:
             cell, todo = nb.cells[index], TODO_CELLS[_nbgrader(nb.cells[index])["grade_id"]]
             meta = _nbgrader(cell)
-            assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, False, True, todo.points)
+            assert (meta["grade"], meta["solution"], meta["locked"], meta["points"]) == (True, False, True, cell_points(todo))
             assert cell.source.endswith(f'from step5_rlhf.notebook_support import assert_todo\n\nassert_todo("{todo.name}")')
             assert "HIDDEN TESTS" not in cell.source
             lesson = [i for i, c in enumerate(nb.cells) if f"train_dpo_exercise.test_{todo.name}()" in c.source]
@@ -100,7 +107,7 @@ def test_todo_cells_follow_the_convention():
 
 
 @pytest.mark.parametrize("gid, variable", [("bt_probability", "p_chosen"), ("implicit_reward", "implicit_reward"),
-                                           ("dpo_gain", "dpo_gain_points")])
+                                           ("dpo_gain", "dpo_gain_points"), ("robust_value", "robust_value")])
 def test_autograded_answers(gid, variable):
     nb = _read(GRADED[gid][0])
     cells = _by_grade_id(nb)
@@ -115,7 +122,8 @@ def test_autograded_answers(gid, variable):
     assert f"assert abs({variable} - " in hidden
 
 
-@pytest.mark.parametrize("gid", ["answer_dpo_vs_ppo", "answer_beta", "answer_beta_experiment", "answer_frontier"])
+@pytest.mark.parametrize("gid", ["answer_dpo_vs_ppo", "answer_beta", "answer_beta_experiment", "answer_frontier",
+                                 "answer_variants"])
 def test_manually_graded_answers_carry_a_rubric_for_graders_only(gid):
     nb = _read(GRADED[gid][0])
     cell = _by_grade_id(nb)[gid]
