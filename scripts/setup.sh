@@ -19,10 +19,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # multi-GB CUDA build by itself. TORCH_INDEX_URL picks another build (see README).
   if ! python -c "import torch" 2>/dev/null; then
     echo "[setup] 安装 torch ${TORCH_VERSION:-2.13.0}"
-    python -m pip install -q "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+    python -m pip install -q --no-compile "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
   fi
   echo "[setup] 安装 step5-rlhf 与开发依赖"
-  python -m pip install -q -e ".[dev]"
+  # --no-compile: byte-compiling every file of torch, transformers, jupyter… took over a minute of a
+  # two-core set-up; Python compiles (and caches) just the modules it imports, the first time it does.
+  python -m pip install -q --no-compile -e ".[dev]"
   touch "$stamp"
 fi
 

@@ -37,7 +37,7 @@ def train(impl, **changes):
         return None
     config = TrainConfig(impl=impl.__file__, out=str(RUN_DIR)).but(**changes)
     if smoke_test():
-        config = config.but(steps=20, eval_limit=16, evaluation={"samples": 1, "bootstrap": 200})
+        config = config.but(steps=20, evaluation={"samples": 0, "bootstrap": 200})  # no row limit: see prepare()
         print(SMOKE_NOTE)
     print(f"设置：SFT 热启动 {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，β = {config.beta}，"
           f"AdamW 学习率 {config.lr:g}，梯度裁剪 {config.max_grad_norm}；裁判给每个留出提示词的 1 个贪心回答和 "
@@ -155,7 +155,7 @@ def _beta_metrics(p, policy, beta):
 def _beta_figure(histories):
     import matplotlib.pyplot as plt
 
-    from .plots import label, setup_chinese_font
+    from .plots import label, setup_chinese_font, show_step_panels
 
     setup_chinese_font()
     fig, (ax_loss, ax_gap) = plt.subplots(1, 2, figsize=(11, 4))
@@ -165,9 +165,4 @@ def _beta_figure(histories):
         ax_gap.plot(steps, [r["rewards/margins"] / beta for r in history], label=f"β = {beta}")
     ax_loss.set_title(label("训练损失", "training loss"))
     ax_gap.set_title(label("log ratio 间隔 = 奖励间隔 / β", "log-ratio margin = reward margin / beta"))
-    for ax in (ax_loss, ax_gap):
-        ax.set_xlabel(label("训练步数", "step"))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    plt.show()
+    show_step_panels(fig, (ax_loss, ax_gap))

@@ -47,8 +47,7 @@ class Lab:
         self.size = SMOKE if smoke_test() else LabSize()
         if smoke_test():
             print(SMOKE_NOTE)
-        config = TrainConfig(impl=impl.__file__, out=None, progress=False, steps=self.size.steps,
-                             eval_limit=16 if smoke_test() else None)
+        config = TrainConfig(impl=impl.__file__, out=None, progress=False, steps=self.size.steps)
         pipeline = Pipeline(config, log=None)
         pipeline.prepare()
         pipeline.reference()
@@ -222,7 +221,7 @@ def _chosen_longer_by_dimension(rows):
 def _overfitting_figure(curves, beta):
     import matplotlib.pyplot as plt
 
-    from .plots import label, setup_chinese_font
+    from .plots import label, setup_chinese_font, show_step_panels
 
     setup_chinese_font()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
@@ -235,12 +234,7 @@ def _overfitting_figure(curves, beta):
     # no combining macron here: the CJK fonts lack it (and then report the plain "z" as missing too)
     left.set_title(label("训练对上按长度归一化的 log ratio 间隔（平均）", "mean length-normalised margin, training pairs"))
     right.set_title(label("KL(策略‖参考)（留出提示词，采样估计）", "KL(policy‖reference)"))
-    for ax in (left, right):
-        ax.set_xlabel(label("训练步数", "step"))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    plt.show()
+    show_step_panels(fig, (left, right))
 
 
 def start(impl):

@@ -65,3 +65,15 @@ def has_chinese_font() -> bool:
 def label(chinese: str, english: str) -> str:
     """有中文字体时返回中文标签，否则返回英文标签。"""
     return chinese if has_chinese_font() else english
+
+
+def show_step_panels(fig, axes) -> None:
+    """Panels whose x axis is the training step: label, grid and legend on each, then show the figure."""
+    import matplotlib.pyplot as plt
+
+    for ax in axes:
+        ax.set_xlabel(label("训练步数", "step"))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    plt.show()

@@ -72,15 +72,14 @@ def _base_model(config, rows):
 def prepare(config: TrainConfig) -> dict:
     """读数据、建（或读入）模型和分词器、分词。返回一个字典：train / eval / ood 的样本与分词结果、model、tokenizer。"""
     folder = data_mod.paths.find_data_dir(config.data)
-    files = {"train": data_mod.load_jsonl(folder / "train.jsonl")}
+    splits = {"train": data_mod.load_jsonl(folder / "train.jsonl")[: config.train_limit]}
     for name, file in SPLITS.items():
         if (folder / file).is_file():
-            files[name] = data_mod.load_jsonl(folder / file)
-    splits = {name: rows[: config.train_limit if name == "train" else config.eval_limit] for name, rows in files.items()}
+            splits[name] = data_mod.load_jsonl(folder / file)[: config.eval_limit]
     showcase = folder / "showcase.jsonl"
-    # The vocabulary comes from every row of the files, not only the rows used: a limit must not change the
-    # model (nor, through it, the key of the cached SFT warm start).
-    every_row = [r for rows in files.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
+    # The vocabulary comes from the rows used, so a row limit changes the model and the SFT cache key:
+    # the lessons' test settings change steps and samples, never the limits.
+    every_row = [r for rows in splits.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
     model, tokenizer, base = _base_model(config, every_row)
     setup = {"model": model, "tokenizer": tokenizer, "base": base, "splits": list(splits)}
     for name, rows in splits.items():
