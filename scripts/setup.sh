@@ -22,9 +22,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python -m pip install -q --no-compile "torch==${TORCH_VERSION:-2.13.0}" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
   fi
   echo "[setup] 安装 step5-rlhf 与开发依赖"
-  # --no-compile: byte-compiling every file of torch, transformers, jupyter… took over a minute of a
-  # two-core set-up; Python compiles (and caches) just the modules it imports, the first time it does.
+  # --no-compile: pip byte-compiles every file of torch, transformers, jupyter… one at a time (over a
+  # minute of a two-core set-up)…
   python -m pip install -q --no-compile -e ".[dev]"
+  # …but where PYTHONDONTWRITEBYTECODE is set (CI is), nothing is cached and every import compiles again:
+  # compile everything once here, on all cores. A few files in some packages are not Python 3 (pip skips
+  # them as well), hence "|| true".
+  python -m compileall -q -j 0 "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
   touch "$stamp"
 fi
 
