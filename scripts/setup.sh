@@ -23,12 +23,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   fi
   echo "[setup] 安装 step5-rlhf 与开发依赖"
   # --no-compile: pip byte-compiles every file of torch, transformers, jupyter… one at a time (over a
-  # minute of a two-core set-up)…
+  # minute of a two-core set-up); Python compiles the modules it imports when it first imports them.
   python -m pip install -q --no-compile -e ".[dev]"
-  # …but where PYTHONDONTWRITEBYTECODE is set (CI is), nothing is cached and every import compiles again:
-  # compile everything once here, on all cores. A few files in some packages are not Python 3 (pip skips
-  # them as well), hence "|| true".
-  python -m compileall -q -j 0 "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null || true
   touch "$stamp"
 fi
 

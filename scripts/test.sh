@@ -9,4 +9,7 @@ bash scripts/setup.sh
 # One thread per process: two workers on two cores, each with torch's default two threads, slow each
 # other down several times over (notebook kernels and subprocesses inherit this).
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
+# Keep what Python compiles: the set-up does not byte-compile the libraries (see setup.sh), and with
+# PYTHONDONTWRITEBYTECODE set every worker, kernel and subprocess would compile torch and transformers again.
+unset PYTHONDONTWRITEBYTECODE
 exec python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --durations=15 "$@"

@@ -37,7 +37,8 @@ def train(impl, **changes):
         return None
     config = TrainConfig(impl=impl.__file__, out=str(RUN_DIR)).but(**changes)
     if smoke_test():
-        config = config.but(steps=20, evaluation={"samples": 0, "bootstrap": 200})  # no row limit: see prepare()
+        # fewer judged prompts, never fewer rows: a row limit would change the vocabulary (see prepare())
+        config = config.but(steps=20, evaluation={"samples": 0, "bootstrap": 200, "max_prompts": 24})
         print(SMOKE_NOTE)
     print(f"设置：SFT 热启动 {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，β = {config.beta}，"
           f"AdamW 学习率 {config.lr:g}，梯度裁剪 {config.max_grad_norm}；裁判给每个留出提示词的 1 个贪心回答和 "
@@ -142,8 +143,8 @@ def beta_experiment(result, betas=(0.05, 0.5)):
 def _beta_metrics(p, policy, beta):
     rows, examples = p.setup["eval"], p.setup["eval_examples"]
     metrics = evaluate.preference_metrics(p.impl, policy, p.ref_logps["eval"], examples, p.pad, p.device, beta)
-    prompts = list(dict.fromkeys(r["prompt"] for r in rows))
     settings = p.config.evaluation
+    prompts = list(dict.fromkeys(r["prompt"] for r in rows))[: settings.max_prompts]
     answers = evaluate.answers(policy, p.tokenizer, prompts, p.device, p.config.seed, settings)
     metrics["judge_rate"] = sum(evaluate.judged(prompts, answers)) / len(prompts)
     _, tokens = evaluate.generate(policy, p.tokenizer, prompts, p.device, p.config.seed + 1, settings.max_new_tokens,

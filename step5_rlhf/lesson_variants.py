@@ -29,9 +29,11 @@ class LabSize:
     overfit_steps: int = 200
     checkpoints: int = 5  # points of the over-fitting curves
     overfit_kl_prompts: int = 30  # the KL estimate at each checkpoint
+    eval_pairs: int = None  # held-out pairs for the accuracy (None: all)
 
 
-SMOKE = LabSize(steps=4, eval_prompts=8, overfit_pairs=16, overfit_steps=8, checkpoints=2, overfit_kl_prompts=4)
+SMOKE = LabSize(steps=4, eval_prompts=8, overfit_pairs=16, overfit_steps=8, checkpoints=2, overfit_kl_prompts=4,
+                eval_pairs=16)
 
 
 def _pct(value):
@@ -73,8 +75,9 @@ class Lab:
         return policy.requires_grad_(False), history
 
     def evaluate(self, policy, config) -> dict:
-        p = self.p
-        values = evaluate.preference_metrics(self.impl, policy, p.ref_logps["eval"], p.setup["eval_examples"], p.pad,
+        p, n = self.p, self.size.eval_pairs
+        ref_logps = tuple(t[:n] for t in p.ref_logps["eval"])
+        values = evaluate.preference_metrics(self.impl, policy, ref_logps, p.setup["eval_examples"][:n], p.pad,
                                              p.device, config.beta, config.loss_type, config.label_smoothing)
         greedy, _ = evaluate.generate(policy, p.tokenizer, self.prompts, p.device, config.seed,
                                       config.evaluation.max_new_tokens, greedy=True)

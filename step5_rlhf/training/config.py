@@ -32,6 +32,7 @@ class EvalConfig:
     max_new_tokens: int = 56  # the longest good answer in the data has 45 characters; padded ones get cut
     bootstrap: int = 2000  # resamples of the prompts for the 95% interval of the judge-rate change
     kl_samples: int = 1  # samples per prompt at T=1 for the KL(π‖π_ref) estimate
+    max_prompts: int = None  # judge only the first N held-out prompts of a split (None: all); rows stay as they are
 
 
 @dataclass(frozen=True)

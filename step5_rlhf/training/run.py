@@ -212,7 +212,7 @@ class Pipeline:
             self.metrics["eval.judge_samples_per_prompt"] = settings.samples + 1
 
     def _judge_answers(self, split, rows, settings):
-        prompts = list(dict.fromkeys(r["prompt"] for r in rows))
+        prompts = list(dict.fromkeys(r["prompt"] for r in rows))[: settings.max_prompts]
         dimension = {r["prompt"]: r.get("dimension", "all") for r in rows}
         seed = self.config.seed
         reference = evaluate.answers(self.reference_model, self.tokenizer, prompts, self.device, seed, settings)
