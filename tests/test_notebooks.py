@@ -55,6 +55,8 @@ def test_committed_notebook_is_a_clean_valid_source(name):
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     for cell in nb.cells:
+        # a control character is a formula's backslash eaten by a string escape ("\varepsilon" → "\x0barepsilon")
+        assert not re.search(r"[\x00-\x08\x0b-\x1f]", cell.source), f"{name}: 单元里有控制字符：{cell.source[:60]!r}"
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{name}: 提交的 notebook 不能带输出：{cell.source[:60]!r}"
             assert cell.execution_count is None, f"{name}: 提交的 notebook 不能带执行编号"
