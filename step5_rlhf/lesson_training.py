@@ -147,9 +147,8 @@ def _beta_metrics(p, policy, beta):
     prompts = list(dict.fromkeys(r["prompt"] for r in rows))[: settings.max_prompts]
     answers = evaluate.answers(policy, p.tokenizer, prompts, p.device, p.config.seed, settings)
     metrics["judge_rate"] = sum(evaluate.judged(prompts, answers)) / len(prompts)
-    _, tokens = evaluate.generate(policy, p.tokenizer, prompts, p.device, p.config.seed + 1, settings.max_new_tokens,
-                                  temperature=1.0)
-    metrics["kl"], _ = evaluate.kl_estimate(p.impl, policy, p.reference_model, p.tokenizer, prompts, tokens, p.device)
+    metrics["kl"], _ = evaluate.sampled_kl(p.impl, policy, p.reference_model, p.tokenizer, prompts, p.device,
+                                           p.config.seed + 1, settings.max_new_tokens)
     return metrics
 
 

@@ -10,8 +10,6 @@ import copy
 import random
 from dataclasses import dataclass
 
-import torch
-
 from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
 from .training import evaluate
 from .training.config import TrainConfig
@@ -50,10 +48,7 @@ class Lab:
         if smoke_test():
             print(SMOKE_NOTE)
         config = TrainConfig(impl=impl.__file__, out=None, progress=False, steps=self.size.steps)
-        pipeline = Pipeline(config, log=None)
-        pipeline.prepare()
-        pipeline.reference()
-        pipeline.score()
+        pipeline = Pipeline(config, log=None).scored()
         self.p, self.impl, self.config = pipeline, impl, config
         self.runs = {}  # (loss type, β, ε, extra flipped share) -> evaluation: a setting two experiments share runs once
         self._flipped = {}
@@ -82,10 +77,8 @@ class Lab:
         greedy, _ = evaluate.generate(policy, p.tokenizer, self.prompts, p.device, config.seed,
                                       config.evaluation.max_new_tokens, greedy=True)
         passed = [judge(q, a) for q, a in zip(self.prompts, greedy)]
-        _, sampled = evaluate.generate(policy, p.tokenizer, self.prompts, p.device, config.seed + 1,
-                                       config.evaluation.max_new_tokens, temperature=1.0)
-        kl, kl_se = evaluate.kl_estimate(self.impl, policy, p.reference_model, p.tokenizer, self.prompts, sampled,
-                                         p.device)
+        kl, kl_se = evaluate.sampled_kl(self.impl, policy, p.reference_model, p.tokenizer, self.prompts, p.device,
+                                        config.seed + 1, config.evaluation.max_new_tokens)
         by_dimension = {}
         for prompt, ok in zip(self.prompts, passed):
             by_dimension.setdefault(self.dimension[prompt], []).append(ok)
@@ -176,7 +169,7 @@ class Lab:
         p, size = self.p, self.size
         examples = p.setup["train_examples"][: size.overfit_pairs]
         ref_c, ref_r = (t[: size.overfit_pairs] for t in p.ref_logps["train"])
-        lengths = [torch.tensor([len(e[k]) for e in examples], device=p.device) for k in ("chosen_ids", "rejected_ids")]
+        lengths = evaluate.answer_lengths(examples, p.device)
         every = max(1, size.overfit_steps // size.checkpoints)
         curves = {}
         for loss_type in ("sigmoid", "ipo"):
@@ -191,9 +184,9 @@ class Lab:
                 policy = box["policy"]
                 chosen, rejected = sequence_logps(self.impl, policy, examples, p.pad, p.device)
                 z = (chosen - ref_c) / lengths[0] - (rejected - ref_r) / lengths[1]
-                prompts = self.prompts[: size.overfit_kl_prompts]
-                _, sampled = evaluate.generate(policy, p.tokenizer, prompts, p.device, 11, 56, temperature=1.0)
-                kl, _ = evaluate.kl_estimate(self.impl, policy, p.reference_model, p.tokenizer, prompts, sampled, p.device)
+                kl, _ = evaluate.sampled_kl(self.impl, policy, p.reference_model, p.tokenizer,
+                                            self.prompts[: size.overfit_kl_prompts], p.device, 11,
+                                            config.evaluation.max_new_tokens)
                 curve.append({"step": step, "margin": z.mean().item(), "kl": kl})
                 policy.train()
 

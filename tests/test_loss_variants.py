@@ -23,11 +23,7 @@ def pipeline(tmp_path_factory):
     fast = {k: v for k, v in FAST.items() if k != "log"}
     config = TrainConfig(impl="solution", steps=2, out=None, generate=False,
                          cache_dir=str(tmp_path_factory.mktemp("cache"))).but(**{**fast, "train_limit": 64})
-    pipeline = Pipeline(config, log=None)
-    pipeline.prepare()
-    pipeline.reference()
-    pipeline.score()
-    return pipeline
+    return Pipeline(config, log=None).scored()
 
 
 def test_every_loss_type_of_todo6_is_covered():

@@ -25,8 +25,8 @@ from ..training.config import TrainConfig
 from ..training.dpo import train_dpo
 from ..training.judge import judge_score, preferred_rate
 from ..training.run import Pipeline, quiet_session
-from .ppo import PPOConfig, train_ppo
 from ..training.impl import ImplementationError, probe
+from .ppo import PPOConfig, train_ppo
 from .reward_model import (RewardConfig, bradley_terry_loss, build_reward_model, pair_accuracy, score_texts,
                            train_reward_model)
 
@@ -40,7 +40,7 @@ MODELS_IN_MEMORY = {
 
 @dataclass(frozen=True)
 class CompareConfig:
-    """`step5-rlhf compare` 的全部设置。quick=True 时用 quick_changes 里的较小设置。"""
+    """`step5-rlhf compare` 的全部设置；`quick()` 给出 `--quick` 用的较小设置。"""
 
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out=None, progress=False))
     reward: RewardConfig = field(default_factory=RewardConfig)
@@ -115,14 +115,10 @@ class Comparison:
 
     def __init__(self, config: CompareConfig, log=print):
         self.config, self.log = config, log or (lambda *_: None)
-        self.points, self.cost = [], {}
+        self.points = []
 
     def setup(self):
-        pipeline = Pipeline(self.config.train, log=None)
-        pipeline.prepare()
-        pipeline.reference()
-        pipeline.score()
-        self.pipeline = pipeline
+        self.pipeline = pipeline = Pipeline(self.config.train, log=None).scored()
         self.impl, self.device, self.tokenizer = pipeline.impl, pipeline.device, pipeline.tokenizer
         self.reference = pipeline.reference_model
         rows = pipeline.setup["eval"]

@@ -28,9 +28,8 @@ def preference_metrics(impl, policy, ref_logps, examples, pad_id, device, beta, 
     if loss_type == "sigmoid":
         metrics["loss"] = float(impl.dpo_loss(chosen, rejected, ref_chosen, ref_rejected, beta))
     else:  # the loss that was trained (optional TODO 6), with each answer's token count
-        lengths = [torch.tensor([len(e[key]) for e in examples], device=chosen.device) for key in ("chosen_ids", "rejected_ids")]
         metrics["loss"] = float(impl.preference_loss(chosen, rejected, ref_chosen, ref_rejected, beta, loss_type,
-                                                     label_smoothing, *lengths))
+                                                     label_smoothing, *answer_lengths(examples, chosen.device)))
     metrics["logps/chosen"] = chosen.mean().item()
     metrics["logps/rejected"] = rejected.mean().item()
     metrics["logps/prefers_chosen_reference"] = (ref_chosen > ref_rejected).float().mean().item()
@@ -153,6 +152,18 @@ def shortcut_baselines(train_rows, rows) -> dict:
     """两条“捷径”在这些偏好对上的准确率：总选更长的回答；按回答的第一个字判断（规则从训练集学来）。"""
     return {"baseline/longer_wins": data_stats.longer_chosen_rate(rows),
             "baseline/first_char": data_stats.first_char_rule_accuracy(train_rows, rows)}
+
+
+def sampled_kl(impl, policy, reference, tokenizer, prompts, device, seed, max_new_tokens, samples=1) -> tuple:
+    """KL(π‖π_ref) and its standard error on `samples` fresh temperature-1 answers of π per prompt."""
+    _, tokens = generate(policy, tokenizer, prompts, device, seed, max_new_tokens, temperature=1.0, samples=samples)
+    repeated = [p for p in prompts for _ in range(samples)]
+    return kl_estimate(impl, policy, reference, tokenizer, repeated, tokens, device)
+
+
+def answer_lengths(examples, device) -> list:
+    """[chosen token counts, rejected token counts] of tokenised pairs: the lengths TODO 6 normalises by."""
+    return [torch.tensor([len(e[key]) for e in examples], device=device) for key in ("chosen_ids", "rejected_ids")]
 
 
 def kl_estimate(impl, policy, reference, tokenizer, prompts, token_lists, device) -> tuple:

@@ -148,6 +148,13 @@ class Pipeline:
             report.write_json(self.result.paths["metrics"], self.metrics)
         return self.result
 
+    def scored(self) -> "Pipeline":
+        """The stages before training (prepare, reference, score): what a lesson or `compare` builds on."""
+        self.prepare()
+        self.reference()
+        self.score()
+        return self
+
     def prepare(self):
         if self.config.loss_type not in LOSS_TYPES:
             raise ImplementationError(f"不认识的 --loss-type：{self.config.loss_type!r}。可选：{'、'.join(LOSS_TYPES)}")
@@ -218,11 +225,9 @@ class Pipeline:
         reference = evaluate.answers(self.reference_model, self.tokenizer, prompts, self.device, seed, settings)
         policy = evaluate.answers(self.policy, self.tokenizer, prompts, self.device, seed, settings)
         values = evaluate.generation_metrics(prompts, [dimension[p] for p in prompts], reference, policy, settings, seed)
-        _, kl_tokens = evaluate.generate(self.policy, self.tokenizer, prompts, self.device, seed + 1,
-                                         settings.max_new_tokens, temperature=1.0, samples=settings.kl_samples)
-        repeated = [p for p in prompts for _ in range(settings.kl_samples)]
-        values["kl"], values["kl_se"] = evaluate.kl_estimate(self.impl, self.policy, self.reference_model,
-                                                             self.tokenizer, repeated, kl_tokens, self.device)
+        values["kl"], values["kl_se"] = evaluate.sampled_kl(self.impl, self.policy, self.reference_model, self.tokenizer,
+                                                            prompts, self.device, seed + 1, settings.max_new_tokens,
+                                                            settings.kl_samples)
         if split == "eval":
             self.samples = [_sample(p, dimension[p], r[0], a[0]) for p, r, a in list(zip(prompts, reference, policy))[:N_SHOW]]
         return values
