@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
+from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skipped, smoke_test
 
 RUN_DIR = Path("runs") / "compare"  # under the notebook's folder
 METHOD_NAMES = {"dpo": "DPO", "ppo": "PPO", "best_of_n": "best-of-N"}
@@ -59,23 +59,19 @@ def show_frontier(result, folder=RUN_DIR):
         display(Image(filename=str(Path(folder) / "frontier.png")))
 
 
-def _pct(value):
-    return f"{value:.1%}"
-
-
 def show_points(result):
     """每个点一行：方法、设置、裁判好回答率、裁判平均分、奖励模型分数、KL ± 标准误。"""
     if skipped(result):
         return
     ref = result["reference"]
-    print(f"奖励模型在留出偏好对上的准确率：{_pct(result['reward_model']['eval_accuracy'])}")
-    rows = [("参考模型（SFT）", "—", _pct(ref["judge_rate"]), f"{ref['judge_score']:.3f}", f"{ref['reward_model_score']:+.2f}", "0")]
+    print(f"奖励模型在留出偏好对上的准确率：{percent(result['reward_model']['eval_accuracy'])}")
+    rows = [("参考模型（SFT）", "—", percent(ref["judge_rate"]), f"{ref['judge_score']:.3f}", f"{ref['reward_model_score']:+.2f}", "0")]
     for p in result["points"]:
         if p["seed"] != 0:
             continue
         setting = ", ".join(f"{k} = {v}" for k, v in p["setting"].items())
         kl = f"{p['kl']:.2f}（闭式解）" if p["method"] == "best_of_n" else f"{p['kl']:.2f} ± {p['kl_se']:.2f}"
-        rows.append((METHOD_NAMES[p["method"]], setting, _pct(p["judge_rate"]), f"{p['judge_score']:.3f}",
+        rows.append((METHOD_NAMES[p["method"]], setting, percent(p["judge_rate"]), f"{p['judge_score']:.3f}",
                      f"{p['reward_model_score']:+.2f}", kl))
     show_table(["方法", "设置", "裁判好回答率", "裁判平均分", "奖励模型分数", "KL(π‖π_ref)，nats"], rows)
 
@@ -108,4 +104,4 @@ def _seed_spread(points) -> str:
         return "—（--quick 只跑一个种子）"
     mean = sum(rates) / len(rates)
     std = (sum((r - mean) ** 2 for r in rates) / (len(rates) - 1)) ** 0.5
-    return f"{_pct(mean)} ± {std:.1%}（{len(rates)} 个种子）"
+    return f"{percent(mean)} ± {std:.1%}（{len(rates)} 个种子）"

@@ -7,7 +7,7 @@ import copy
 import inspect
 from pathlib import Path
 
-from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
+from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skipped, smoke_test
 from .training import evaluate
 from .training.config import TrainConfig
 from .training.judge import DIMENSION_NAMES
@@ -62,10 +62,6 @@ def show_curves(result):
         display(Image(filename=str(result.paths["plot"])))
 
 
-def _pct(value):
-    return f"{value:.1%}"
-
-
 def show_results(result):
     """两张表：每个留出集的指标（与捷径基线、训练前后的同一指标并排），以及分维度的裁判好回答率。"""
     if skipped(result):
@@ -73,16 +69,16 @@ def show_results(result):
     m = result.metrics
     splits = [s for s in SPLIT_NAMES if f"{s}.rewards/accuracies" in m]
     rows = [
-        ("隐式奖励准确率 rewards/accuracies", *[_pct(m[f"{s}.rewards/accuracies"]) for s in splits]),
-        ("捷径基线：总选更长的回答", *[_pct(m[f"{s}.baseline/longer_wins"]) for s in splits]),
-        ("捷径基线：只看第一个字", *[_pct(m[f"{s}.baseline/first_char"]) for s in splits]),
+        ("隐式奖励准确率 rewards/accuracies", *[percent(m[f"{s}.rewards/accuracies"]) for s in splits]),
+        ("捷径基线：总选更长的回答", *[percent(m[f"{s}.baseline/longer_wins"]) for s in splits]),
+        ("捷径基线：只看第一个字", *[percent(m[f"{s}.baseline/first_char"]) for s in splits]),
         ("log 概率偏好 chosen：参考模型 → DPO 之后",
-         *[f"{_pct(m[f'{s}.logps/prefers_chosen_reference'])} → {_pct(m[f'{s}.logps/prefers_chosen_policy'])}" for s in splits]),
+         *[f"{percent(m[f'{s}.logps/prefers_chosen_reference'])} → {percent(m[f'{s}.logps/prefers_chosen_policy'])}" for s in splits]),
     ]
     if f"eval.judge_rate_policy" in m:
         rows += [
             ("裁判好回答率：参考模型 → DPO 之后",
-             *[f"{_pct(m[f'{s}.judge_rate_reference'])} → {_pct(m[f'{s}.judge_rate_policy'])}" for s in splits]),
+             *[f"{percent(m[f'{s}.judge_rate_reference'])} → {percent(m[f'{s}.judge_rate_policy'])}" for s in splits]),
             ("好回答率变化的 95% 区间",
              *[f"[{m[f'{s}.judge_rate_delta_ci95'][0]:+.1%}, {m[f'{s}.judge_rate_delta_ci95'][1]:+.1%}]" for s in splits]),
             ("KL(策略‖参考)，nats", *[f"{m[f'{s}.kl']:.2f} ± {m[f'{s}.kl_se']:.2f}" for s in splits]),
@@ -95,7 +91,7 @@ def show_results(result):
     dims = sorted({k.rsplit("/", 1)[1] for k in m if k.startswith("eval.judge_rate_policy/")})
     show_table(["维度", *[f"{SPLIT_NAMES[s]}：参考 → DPO 之后" for s in splits]], [
         (f"{DIMENSION_NAMES.get(d, d)}（{d}）",
-         *[f"{_pct(m[f'{s}.judge_rate_reference/{d}'])} → {_pct(m[f'{s}.judge_rate_policy/{d}'])}"
+         *[f"{percent(m[f'{s}.judge_rate_reference/{d}'])} → {percent(m[f'{s}.judge_rate_policy/{d}'])}"
            if f"{s}.judge_rate_policy/{d}" in m else "—" for s in splits])
         for d in dims])
 
@@ -134,8 +130,8 @@ def beta_experiment(result, betas=(0.05, 0.5)):
         history = train_dpo(p.impl, policy, p.setup["train_examples"], p.ref_logps["train"], p.pad, p.device, config)
         runs[beta] = (history, _beta_metrics(p, policy, beta))
     show_table(["β", "留出集准确率", "chosen 的 log 概率变化", "rejected 的 log 概率变化", "裁判好回答率", "KL(策略‖参考)"], [
-        (beta, _pct(m["rewards/accuracies"]), f"{m['rewards/chosen'] / beta:+.2f}", f"{m['rewards/rejected'] / beta:+.2f}",
-         _pct(m["judge_rate"]), f"{m['kl']:.2f}") for beta, (_, m) in sorted(runs.items())])
+        (beta, percent(m["rewards/accuracies"]), f"{m['rewards/chosen'] / beta:+.2f}", f"{m['rewards/rejected'] / beta:+.2f}",
+         percent(m["judge_rate"]), f"{m['kl']:.2f}") for beta, (_, m) in sorted(runs.items())])
     _beta_figure({beta: history for beta, (history, _) in runs.items()})
     return {beta: metrics for beta, (_, metrics) in sorted(runs.items())}
 

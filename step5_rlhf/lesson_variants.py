@@ -10,7 +10,7 @@ import copy
 import random
 from dataclasses import dataclass
 
-from .notebook_support import SMOKE_NOTE, autograding, show_table, skipped, smoke_test
+from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skipped, smoke_test
 from .training import evaluate
 from .training.config import TrainConfig
 from .training.dpo import sequence_logps, train_dpo
@@ -34,10 +34,6 @@ SMOKE = LabSize(steps=4, eval_prompts=8, overfit_pairs=16, overfit_steps=8, chec
                 eval_pairs=16)
 
 
-def _pct(value):
-    return f"{value:.1%}"
-
-
 class Lab:
     """第 6 课的实验台：一个参考模型（SFT 热启动，读缓存）、它在训练集和留出集上的 log 概率、评估用的提示词。"""
 
@@ -58,7 +54,7 @@ class Lab:
         self.reference_values = self.evaluate(pipeline.reference_model, config)
         print(f"参考模型准备好了（SFT 热启动{'：读缓存' if pipeline.sft_cached else ''}）；每个设置训练 {config.steps} 步，"
               f"每步 {config.batch_size} 对，在 {len(self.prompts)} 个留出提示词上评估。"
-              f"参考模型：裁判好回答率 {_pct(self.reference_values['judge_rate'])}，"
+              f"参考模型：裁判好回答率 {percent(self.reference_values['judge_rate'])}，"
               f"回答平均 {self.reference_values['length']:.1f} 字")
 
     # ------------------------------------------------------------ shared pieces
@@ -132,8 +128,8 @@ class Lab:
                 values = self.run(share, loss_type=loss_type, label_smoothing=eps)
                 results.append({"noise": noise, "loss_type": loss_type, "eps": eps, **values})
         show_table(["训练集里标反的比例（以裁判为准）", "损失", "ε", "留出集准确率（干净标注）", "裁判好回答率", "KL"], [
-            (_pct(r["noise"]), LOSS_NAMES[r["loss_type"]], r["eps"] if r["loss_type"] == "robust" else "—",
-             _pct(r["accuracy"]), _pct(r["judge_rate"]), f"{r['kl']:.2f}") for r in results])
+            (percent(r["noise"]), LOSS_NAMES[r["loss_type"]], r["eps"] if r["loss_type"] == "robust" else "—",
+             percent(r["accuracy"]), percent(r["judge_rate"]), f"{r['kl']:.2f}") for r in results])
         return results
 
     # ------------------------------------------------------------ 2. length
@@ -153,10 +149,10 @@ class Lab:
         dims = sorted(self.reference_values["by_dimension"])
         show_table(["", "回答平均长度（字）", "裁判好回答率", "KL",
                     *[f"{DIMENSION_NAMES.get(d, d)}：好回答率" for d in dims]], [
-            (name, f"{v['length']:.1f}", _pct(v["judge_rate"]), f"{v['kl']:.2f}",
-             *[_pct(v["by_dimension"].get(d, 0.0)) for d in dims]) for name, v in runs.items()])
+            (name, f"{v['length']:.1f}", percent(v["judge_rate"]), f"{v['kl']:.2f}",
+             *[percent(v["by_dimension"].get(d, 0.0)) for d in dims]) for name, v in runs.items()])
         show_table(["维度", "训练集里 chosen 比 rejected 长的比例"],
-                   [(DIMENSION_NAMES.get(d, d), _pct(longer[d])) for d in sorted(longer)])
+                   [(DIMENSION_NAMES.get(d, d), percent(longer[d])) for d in sorted(longer)])
         print(f"训练集回答平均 {mean_tokens:.1f} 个 token，所以 sigmoid_norm 的 β 取 {beta} × {mean_tokens:.1f} ≈ {settings[1][1]}")
         return runs
 
@@ -202,7 +198,7 @@ class Lab:
         results = [{"loss_type": loss_type, "beta": beta, **self.run(loss_type=loss_type, beta=beta)}
                    for loss_type in loss_types for beta in betas]
         show_table(["损失", "β", "最后一步的训练损失", "留出集准确率", "裁判好回答率", "KL"], [
-            (LOSS_NAMES[r["loss_type"]], r["beta"], f"{r['final_loss']:.3f}", _pct(r["accuracy"]), _pct(r["judge_rate"]),
+            (LOSS_NAMES[r["loss_type"]], r["beta"], f"{r['final_loss']:.3f}", percent(r["accuracy"]), percent(r["judge_rate"]),
              f"{r['kl']:.2f}") for r in results])
         return results
 

@@ -200,6 +200,11 @@ def skipped(value, what="这个单元") -> bool:
 
 
 # ---------------------------------------------------------------- tables
+def percent(value) -> str:
+    """0.123 → "12.3%": how the lessons' tables show rates."""
+    return f"{value:.1%}"
+
+
 def _width(text: str) -> int:
     import unicodedata
 

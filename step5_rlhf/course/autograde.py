@@ -123,7 +123,7 @@ def run_files(folder: Path) -> dict:
 def answer_verdict(answer, test, grading_dir: str, files=None):
     """(passed, text) for one numeric answer: the answer cell alone in the sandbox (with the student's
     run `files`), then the test cell here, in a private folder holding the same files."""
-    from ..grading.runner import run_snippet
+    from ..grading.runner import run_snippet, write_files
 
     if answer is None:
         return False, "找不到这道题的答案单元（是不是删掉了？）"
@@ -145,9 +145,7 @@ def answer_verdict(answer, test, grading_dir: str, files=None):
     printed = io.StringIO()
     try:
         with tempfile.TemporaryDirectory(prefix="step5-test-") as here, contextlib.chdir(here):
-            for relative, data in (files or {}).items():
-                Path(relative).parent.mkdir(parents=True, exist_ok=True)
-                Path(relative).write_bytes(data)
+            write_files(here, files)
             with contextlib.redirect_stdout(printed):
                 exec(compile(test.source, "<评分单元>", "exec"), namespace)  # the instructor's test, hidden part included
     except AssertionError as error:

@@ -359,6 +359,14 @@ def _sandbox(server, prefix):
             server.close()
 
 
+def write_files(folder, files) -> None:
+    """Write {relative path: bytes} under `folder` (a student's run outputs, where an answer reads them)."""
+    for relative, data in (files or {}).items():
+        target = Path(folder) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 def run_snippet(source: str, variables, limits: Limits = None, server: ForkServer = None,
                 label: str = "答案单元", files=None) -> dict:
     """Run a notebook answer cell's code in a sandboxed child: {"values": {name: value}} or {"error": {...}}.
@@ -370,10 +378,7 @@ def run_snippet(source: str, variables, limits: Limits = None, server: ForkServe
     """
     limits = limits or Limits()
     with _sandbox(server, "step5-answer-") as (server, workdir):
-        for relative, data in (files or {}).items():
-            target = Path(workdir) / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        write_files(workdir, files)
         request = {"submission": label, "runs": [], "variables": list(variables), "workdir": workdir,
                    "limits": limits.for_child()}
         raw = source.encode("utf-8")
