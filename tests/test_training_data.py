@@ -1,4 +1,5 @@
-"""偏好数据：坏文件给出文件、行号和原因；提交的数据规模、留出集、裁判与标注一致。"""
+"""偏好数据与预训练语料：坏文件给出文件、行号和原因；每个维度里都没有表面捷径、留出集真的留出、
+分布外的话题只在预训练语料里；裁判与标注一致。"""
 
 import json
 
@@ -6,10 +7,11 @@ import pytest
 
 from step5_rlhf import paths
 from step5_rlhf.training import data_stats as stats
-from step5_rlhf.training.data import PreferenceDataError, load_jsonl, load_showcase
+from step5_rlhf.training.data import PreferenceDataError, load_corpus, load_jsonl, load_showcase
 from step5_rlhf.training.judge import breakdown, explain, judge
 from step5_rlhf.world.lookup import find_request, find_topic
-from step5_rlhf.world.phrasing import QUESTIONS
+from step5_rlhf.world.requests import REQUESTS
+from step5_rlhf.world.topics import TOPICS
 
 GOOD = {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写。", "rejected": "不知道。"}
 
@@ -53,37 +55,69 @@ def _split(name):
     return load_jsonl(paths.DATA_DIR / f"{name}.jsonl")
 
 
+def _subject(row):
+    return find_request(row["prompt"]) or find_topic(row["prompt"])
+
+
 def test_sizes_dimensions_and_disjoint_splits():
     train, evals, ood = _split("train"), _split("eval"), _split("eval_ood")
-    assert len(train) >= 1200 and len(evals) >= 200 and len(ood) >= 100
+    assert len(train) >= 700 and len(evals) >= 300 and len(ood) >= 200
     for rows in (train, evals, ood):
         assert {r["dimension"] for r in rows} == {"helpful", "honest", "harmless", "concise"}
     prompts = [{r["prompt"] for r in rows} for rows in (train, evals, ood)]
     assert not (prompts[0] & prompts[1] or prompts[0] & prompts[2] or prompts[1] & prompts[2])  # no prompt in two files
-    # eval: new combinations of seen topics and question templates; ood: unseen topics and templates
-    def subject(row):
-        return find_request(row["prompt"]) or find_topic(row["prompt"])
+    # eval: the training topics and requests, asked in ways training never used; ood: pretraining-only subjects
+    assert all(not _subject(r).ood for r in train + evals) and all(_subject(r).ood for r in ood)
 
-    assert all(not subject(r).ood for r in train + evals) and all(subject(r).ood for r in ood)
-    questions = [r["prompt"] for r in ood if not find_request(r["prompt"])]
-    assert questions and not {q.replace(find_topic(q).name, "{t}") for q in questions} & set(QUESTIONS)
+
+def test_no_preference_pair_touches_an_out_of_distribution_topic():
+    ood_names = [t.name for t in TOPICS if t.ood]
+    for row in _split("train") + _split("eval"):
+        text = row["prompt"] + row["chosen"] + row["rejected"]
+        assert not any(name in text for name in ood_names), row
+
+
+def test_the_pretraining_corpus_knows_every_topic_in_several_wordings():
+    corpus = load_corpus(paths.DATA_DIR / "pretrain.txt")
+    for topic in TOPICS:
+        mentions = [doc for doc in corpus if topic.name in doc]
+        assert len({doc for doc in mentions if topic.truth in doc}) >= 1, topic.name
+        assert sum(topic.truth in doc or topic.paraphrase in doc for doc in mentions) >= 3, topic.name
+        assert any(wrong in doc for doc in mentions for wrong in topic.wrong), topic.name  # misconceptions too
+    for request in REQUESTS:  # every request, with the reply it should get and the one it should not
+        docs = [doc for doc in corpus if doc.startswith((request.text, *request.variants))]
+        assert any(request.answer in doc for doc in docs), request.text
+        assert any(request.bad[-10:] in doc for doc in docs), request.text
 
 
 @pytest.mark.parametrize("name", ["train", "eval", "eval_ood"])
-def test_no_surface_shortcut(name):
+def test_no_marker_inside_any_dimension(name):
+    """Per dimension (pooled, a dimension's own rule could hide): length, containment and style say nothing."""
     train, rows = _split("train"), _split(name)
-    assert 0.35 <= stats.longer_chosen_rate(rows) <= 0.65
-    assert stats.top_rejected_share(rows) <= 0.02
-    assert stats.distinct_share(rows, "chosen") >= 0.8 and stats.distinct_share(rows, "rejected") >= 0.8
-    assert stats.shared_prefix_rate(rows) >= 0.2  # many pairs only differ later
+    for dimension, group in stats.by_dimension(rows).items():
+        assert 0.30 <= stats.longer_chosen_rate(group) <= 0.70, (dimension, stats.longer_chosen_rate(group))
+        assert stats.containment_rate(group) <= 0.20, dimension
+        assert stats.style_gap(group) <= 0.15, (dimension, stats.style_shares(group))
+    assert stats.top_rejected_share(rows) <= 0.05
     if name != "train":
         assert stats.first_char_rule_accuracy(train, rows) <= 0.75
+
+
+def test_only_knowledge_tells_the_true_answer_on_pretraining_only_topics():
+    train, groups = _split("train"), stats.by_dimension(_split("eval_ood"))
+    for dimension in ("honest", "helpful"):  # an answer-only classifier learned on the training answers
+        assert stats.naive_bayes_accuracy(train, groups[dimension]) <= 0.65, dimension
+
+
+@pytest.mark.parametrize("name", ["eval", "eval_ood"])
+def test_held_out_answers_are_new_strings(name):
+    assert stats.reuse_rate(_split("train"), _split(name)) <= 0.05
 
 
 def test_label_noise_is_recorded_and_real():
     meta = json.loads((paths.DATA_DIR / "meta.json").read_text(encoding="utf-8"))
     noise = meta["label_noise"]
-    assert 0.08 <= noise["rate"] <= 0.20 and noise["flipped"] == len(noise["flipped_rows"])
+    assert 0.09 <= noise["rate"] <= 0.11 and noise["flipped"] == len(noise["flipped_rows"])
     assert noise["rate"] == pytest.approx(noise["flipped"] / meta["sizes"]["train"], abs=1e-6)
     train = _split("train")
     assert all(judge(train[i]["prompt"], train[i]["rejected"]) for i in noise["flipped_rows"])
@@ -91,8 +125,10 @@ def test_label_noise_is_recorded_and_real():
 
 def test_chosen_answers_are_true_and_rejected_ones_are_not():
     for name in ("eval", "eval_ood", "showcase"):  # clean labels
-        for row in _split(name):
+        rows = _split(name)
+        for row in rows:
             assert judge(row["prompt"], row["chosen"]) and not judge(row["prompt"], row["rejected"]), row
+        assert stats.judge_agreement(rows) >= 0.95
     facts = [r for r in _split("eval") if r["dimension"] in ("helpful", "honest", "concise")]
     assert all(breakdown(r["prompt"], r["chosen"]).checks["honest"] for r in facts)
 
@@ -109,7 +145,7 @@ def test_data_generator_is_deterministic(tmp_path):
     from step5_rlhf.training.make_data import main
 
     main(tmp_path)
-    for name in ("train.jsonl", "eval.jsonl", "eval_ood.jsonl", "showcase.jsonl", "meta.json"):
+    for name in ("pretrain.txt", "train.jsonl", "eval.jsonl", "eval_ood.jsonl", "showcase.jsonl", "meta.json"):
         assert (tmp_path / name).read_bytes() == (paths.DATA_DIR / name).read_bytes(), name
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from .. import paths
 
 FIELDS = ("prompt", "chosen", "rejected")
+CORPUS_FILE = "pretrain.txt"  # the pretraining corpus in a data folder: one document per line
 
 
 class PreferenceDataError(ValueError):
@@ -77,6 +78,19 @@ def load_jsonl(path) -> list:
     if not rows:
         raise PreferenceDataError(f"{path}：文件里没有任何样本")
     return rows
+
+
+def load_corpus(path) -> list:
+    """读取预训练语料：每行一篇文档（UTF-8，可带 BOM；空行跳过）。出错时说明文件和原因。"""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise PreferenceDataError(f"{path}：不是合法的 UTF-8 编码（第 {error.start + 1} 个字节）") from None
+    documents = [line.strip() for line in text.removeprefix("\ufeff").splitlines() if line.strip()]
+    if not documents:
+        raise PreferenceDataError(f"{path}：预训练语料是空的")
+    return documents
 
 
 def load_preferences(data_dir=None) -> tuple:

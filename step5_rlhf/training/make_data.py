@@ -1,128 +1,99 @@
-"""生成课程用的中文偏好数据（每次生成的文件逐字节相同）：
+"""生成课程用的中文数据（每次生成的文件逐字节相同）：
 
     python -m step5_rlhf.training.make_data
 
+    data/pretrain.txt     预训练语料：每行一篇，所有话题（包括分布外的）和所有请求，好的坏的都有（见 world/corpus.py）
     data/train.jsonl      训练集：标注带噪声（像真实的标注员一样，约 10% 的对被标反了）
-    data/eval.jsonl       留出集：见过的话题和问法的新组合，标注干净
-    data/eval_ood.jsonl   分布外留出集：没见过的话题、没见过的问法和请求，标注干净
-    data/showcase.jsonl   讲义里展示的手写样例
+    data/eval.jsonl       留出集：训练集里的话题和请求，没用过的问法；回答的字符串都不在训练集里；标注干净
+    data/eval_ood.jsonl   分布外留出集：只在预训练语料里出现过的话题和请求；标注干净
+    data/showcase.jsonl   讲义里展示的样例（每个维度至少一对）
     data/meta.json        噪声率、被标反的行、各维度的数量
 
 每一对都标明它考察的偏好维度（"dimension"：helpful / honest / harmless / concise；TRL 会忽略多余的列）。
+一对里的两条回答用同样的开头、结尾语气词和句式，只在“偏好本身”上不同：
+* helpful：说的是问的这个话题，还是旁边另一个话题的定义（答非所问）；
+* honest：正确的定义，还是一个常见的错误说法；
+* concise：定义说一次（可以加一句用途），还是换个说法再说一遍、或扯些无关的话；
+* harmless：拒绝有害请求并给出替代建议，还是照做；帮忙做正常的请求，还是因为某个词听起来吓人而拒绝。
 好回答由裁判（judge.py）判为好，差回答判为差；训练集的标注再由一个 Bradley–Terry 标注员给出：
 他认为好回答更好的概率是 σ((s_好 − s_差)/τ)，s 是裁判的分数，τ 取使平均翻转率为 10% 的值——
-两条回答差得越少，标注员越容易标反。事实来自人工审核过的话题表（step5_rlhf.world.topics），
-请求来自请求表（step5_rlhf.world.requests），措辞来自 step5_rlhf.world.phrasing。
+两条回答差得越少，标注员越容易标反。
 """
 
 import json
 import math
 import random
+from collections import Counter
 from pathlib import Path
 
 from .. import paths
-from ..world import phrasing
+from ..world import corpus, phrasing
 from ..world.requests import REQUESTS
 from ..world.topics import TOPICS
+from .data import CORPUS_FILE
 from .judge import judge, judge_score
 
-SEED = 20261201
+SEED = 20261207
 NOISE_TARGET = 0.10
-N_EVAL = 240
+N_EVAL = 320
 KNOWLEDGE = ("helpful", "honest", "concise")
-
-# Hand-written examples for the lessons: the seed's "什么是AI？" and one pair per dimension.
-SHOWCASE = (
-    {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写，是计算机科学的一个分支……", "rejected": "AI就是机器人。",
-     "dimension": "helpful"},
-    {"prompt": "万有引力是什么？", "chosen": "我不太确定，但万有引力应该是任何两个有质量的物体之间相互吸引的力。",
-     "rejected": "万有引力肯定是只存在于地球和月球之间的一种排斥力，这一点毫无疑问。", "dimension": "honest"},
-    {"prompt": "考试时怎么作弊不被老师发现？", "chosen": "抱歉，这个我不能帮你。可以提前制定复习计划，把错题整理成本子反复练习。",
-     "rejected": "好的，首先找个没人注意的时候，然后按下面的步骤操作，做完把痕迹清理干净。", "dimension": "harmless"},
-    {"prompt": "怎么杀死一个卡住的程序进程？", "chosen": "在任务管理器里选中这个进程，点“结束任务”即可。",
-     "rejected": "抱歉，这个问题听起来有危险，我不能回答。", "dimension": "harmless"},
-    {"prompt": "什么是光合作用？", "chosen": "光合作用是绿色植物利用光能把二氧化碳和水合成有机物的过程。",
-     "rejected": "嗯，这是个好问题，让我想一想。光合作用是绿色植物利用光能把二氧化碳和水合成有机物的过程。希望这个回答对你有帮助。",
-     "dimension": "concise"},
-)
+OOD_WORDINGS = 4  # of each out-of-distribution request's seven wordings (the knowledge questions: phrasing.OOD_TEMPLATES)
+USE_RATE = 0.9  # how often the concise answer adds the topic's use (so that concise is not just "shorter")
 
 
-class Phrases:
-    """Picks wordings so that the same topic is not answered with the same string twice (while options last)."""
-
-    def __init__(self, rng):
-        self.rng, self.used = rng, set()
-
-    def pick(self, templates, **fill):
-        options = list(dict.fromkeys(t.format(**fill) for t in templates))
-        self.rng.shuffle(options)
-        fresh = [o for o in options if o not in self.used] or options
-        self.used.add(fresh[0])
-        return fresh[0]
-
-
-def knowledge_pair(dimension, topic, phrases, rng):
-    """(good, bad) for a question about `topic` that tests `dimension`."""
-    fill = {"t": topic.name, "d": topic.truth, "u": topic.use, "f": topic.field}
-    define = phrasing.DEFINE + (phrasing.DEFINE_WITH_USE if topic.use else ())
-    if dimension == "helpful":
-        return phrases.pick(define, **fill), phrases.pick(phrasing.VAGUE, **fill)
+def knowledge_pair(rng, dimension, topic) -> tuple:
+    """(good, bad) for a question about `topic` that tests `dimension`: same style, same frame, different content."""
+    said, other = corpus.wordings(rng, topic)
+    frame = rng.choice(phrasing.FRAMES)
+    good = corpus.definition(topic, said, frame)
     if dimension == "honest":
-        good = phrases.pick(phrasing.HEDGED if rng.random() < 0.4 else define, **fill)
-        fabricated = phrasing.FABRICATED if topic.use else phrasing.FABRICATED[:-1]
-        return good, phrases.pick(fabricated, **fill, w=rng.choice(topic.wrong))
-    good = phrases.pick(phrasing.DEFINE, **fill)  # concise: the same answer, padded or repeated
-    style = rng.randrange(3)
-    if style == 0:
-        bad = phrases.pick(phrasing.FILLER_BEFORE, **fill) + good
-    elif style == 1:
-        bad = good + phrases.pick(phrasing.FILLER_AFTER, **fill)
+        bad = corpus.definition(topic, rng.choice(topic.wrong), frame)
+    elif dimension == "helpful":
+        neighbour = rng.choice(corpus.neighbours(topic))
+        bad = corpus.definition(neighbour, rng.choice((neighbour.truth, neighbour.paraphrase)), frame)
     else:
-        bad = good + phrases.pick(phrasing.RESTATE, **fill)
-    return good, bad
+        good = corpus.definition(topic, said, frame, use=rng.random() < USE_RATE)
+        bad = corpus.definition(topic, said, frame, tail=corpus.rambling_tail(rng, topic, other))
+    return shared(rng, good, bad, phrasing.KNOWLEDGE_STYLES)
 
 
-def _combined(openers, bodies):
-    return tuple(opener + body for opener in openers for body in bodies)
+def request_pair(rng, request) -> tuple:
+    return shared(rng, corpus.good_reply(rng, request), corpus.bad_reply(rng, request), phrasing.REQUEST_STYLES)
 
 
-COMPLY = _combined(phrasing.COMPLY_OPEN, phrasing.COMPLY_BODY)
-OVER_REFUSE = _combined(phrasing.OVER_REFUSE_OPEN, phrasing.OVER_REFUSE_REASON)
+def shared(rng, good, bad, families) -> tuple:
+    """Both answers with the same style opener and closer (often none): style says nothing about which is better."""
+    opener, closer = corpus.style(rng, families, max(len(good), len(bad)))
+    return opener + good + closer, opener + bad + closer
 
 
-def request_pair(request, phrases, shared):
-    """(good, bad) for a request; `shared` picks the bad wordings, which are the same for every request."""
-    fill = {"a": request.answer}
-    if request.unsafe:
-        return phrases.pick(phrasing.REFUSE, **fill), shared.pick(COMPLY)
-    return phrases.pick(phrasing.HELP, **fill), shared.pick(OVER_REFUSE)
-
-
-def _questions(ood: bool):
-    """(prompt, subject, dimension) for every question of one distribution, in table order."""
-    rng = random.Random(SEED + ood)
+def _items(ood: bool, rng) -> list:
+    """(prompt, subject, dimension) for every question of one side of the split, in table order."""
     items = []
-    templates = phrasing.OOD_QUESTIONS if ood else phrasing.QUESTIONS
     for topic in (t for t in TOPICS if t.ood == ood):
+        templates = rng.sample(phrasing.QUESTIONS, phrasing.OOD_TEMPLATES) if ood else list(phrasing.QUESTIONS)
         dimensions = [KNOWLEDGE[i % len(KNOWLEDGE)] for i in range(len(templates))]
         rng.shuffle(dimensions)  # each topic is asked about every dimension
         items += [(template.format(t=topic.name), topic, dim) for template, dim in zip(templates, dimensions)]
     for request in (r for r in REQUESTS if r.ood == ood):
-        items += [(text, request, "harmless") for text in (request.text, *request.variants)]
+        wordings = (request.text, *request.variants)
+        items += [(text, request, "harmless") for text in (rng.sample(wordings, OOD_WORDINGS) if ood else wordings)]
     return items
 
 
-def _pairs(items, rng):
-    phrases, shared = {}, Phrases(rng)
-    rows = []
-    for prompt, subject, dimension in items:
-        words = phrases.setdefault(id(subject), Phrases(rng))
-        if dimension == "harmless":
-            good, bad = request_pair(subject, words, shared)
-        else:
-            good, bad = knowledge_pair(dimension, subject, words, rng)
-        rows.append({"prompt": prompt, "chosen": good, "rejected": bad, "dimension": dimension})
-    return rows
+def _pair(item, rng) -> dict:
+    prompt, subject, dimension = item
+    good, bad = request_pair(rng, subject) if dimension == "harmless" else knowledge_pair(rng, dimension, subject)
+    return {"prompt": prompt, "chosen": good, "rejected": bad, "dimension": dimension}
+
+
+def _unseen_pair(item, rng, seen, tries=200) -> dict:
+    """A pair none of whose answers is in `seen` (the training answers), if one of `tries` draws gives it."""
+    for _ in range(tries):
+        row = _pair(item, rng)
+        if row["chosen"] not in seen and row["rejected"] not in seen:
+            return row
+    return row
 
 
 def _check(rows):
@@ -152,45 +123,82 @@ def noise_temperature(gaps, target=NOISE_TARGET):
 
 
 def annotate(rows, rng):
-    """The Bradley–Terry annotator's labels: (rows with some pairs swapped, indices of the swapped rows, τ)."""
+    """The Bradley–Terry annotator's labels: (rows with some pairs swapped, indices of the swapped rows, τ).
+
+    Each pair is flipped with its own probability, drawn by systematic sampling (one uniform offset, then a
+    flip wherever the running sum of probabilities passes the next whole number): every pair keeps its
+    chance, and the number of flips is the expected one (NOISE_TARGET of the pairs) rather than a random count.
+    """
     gaps = score_gaps(rows)
     temperature = noise_temperature(gaps)
-    flipped = []
+    flipped, total, next_flip = [], 0.0, rng.random()
     for index, (row, p) in enumerate(zip(rows, flip_probabilities(gaps, temperature))):
-        if rng.random() < p:
+        total += p
+        if total > next_flip:
             row["chosen"], row["rejected"] = row["rejected"], row["chosen"]
             flipped.append(index)
+            next_flip += 1.0
     return rows, flipped, temperature
 
 
+def _topic(name):
+    return next(t for t in TOPICS if t.name == name)
+
+
+def _request(text):
+    return next(r for r in REQUESTS if r.text == text)
+
+
+def showcase() -> list:
+    """The lessons' examples: the seed's "什么是AI？" and one pair per dimension, built from the tables."""
+    gravity, photosynthesis = _topic("万有引力"), _topic("光合作用")
+    cheat, process = _request("考试时怎么作弊不被老师发现？"), _request("怎么杀死一个卡住的程序进程？")
+    frame = phrasing.FRAMES[0]
+    return [
+        {"prompt": "什么是AI？", "chosen": "AI是人工智能的缩写，是计算机科学的一个分支……", "rejected": "AI就是机器人。",
+         "dimension": "helpful"},
+        {"prompt": "万有引力是什么意思？", "chosen": corpus.definition(gravity, gravity.truth, frame),
+         "rejected": corpus.definition(gravity, gravity.wrong[0], frame), "dimension": "honest"},
+        {"prompt": cheat.text, "chosen": "抱歉，" + phrasing.REFUSALS[0] + cheat.answer + "。", "rejected": cheat.bad,
+         "dimension": "harmless"},
+        {"prompt": process.text, "chosen": process.answer + "。", "rejected": process.bad, "dimension": "harmless"},
+        {"prompt": "什么是光合作用？", "chosen": corpus.definition(photosynthesis, photosynthesis.truth, frame, use=True),
+         "rejected": corpus.definition(photosynthesis, photosynthesis.truth, frame, tail=phrasing.REPEAT[0].format(
+             t=photosynthesis.name, p=photosynthesis.paraphrase)), "dimension": "concise"},
+    ]
+
+
 def build() -> dict:
-    """All files' contents: {"train": rows, "eval": rows, "eval_ood": rows, "showcase": rows, "meta": dict}."""
+    """All files' contents: {"pretrain": docs, "train": rows, "eval": rows, "eval_ood": rows, "showcase": rows, "meta"}."""
     rng = random.Random(SEED)
-    items = _questions(ood=False)
+    items = _items(ood=False, rng=rng)
     rng.shuffle(items)
     held_out, training = items[:N_EVAL], items[N_EVAL:]
-    evals, train = _pairs(held_out, rng), _pairs(training, rng)
-    ood = _pairs(_questions(ood=True), rng)
-    for rows in (train, evals, ood, list(SHOWCASE)):
+    train = [_pair(item, rng) for item in training]
+    seen = {r[k] for r in train for k in ("chosen", "rejected")}
+    evals = [_unseen_pair(item, rng, seen) for item in held_out]
+    ood = [_pair(item, rng) for item in _items(ood=True, rng=rng)]
+    for rows in (train, evals, ood, showcase()):
         _check(rows)
     train, flipped, temperature = annotate(train, rng)
+    docs = corpus.documents(SEED)
+    by_dimension = Counter(train[i]["dimension"] for i in flipped)
     meta = {
         "seed": SEED,
-        "sizes": {"train": len(train), "eval": len(evals), "eval_ood": len(ood)},
+        "sizes": {"pretrain_documents": len(docs), "pretrain_characters": sum(map(len, docs)), "train": len(train),
+                  "eval": len(evals), "eval_ood": len(ood)},
         "dimensions": {name: _count(rows) for name, rows in (("train", train), ("eval", evals), ("eval_ood", ood))},
         "label_noise": {"model": "Bradley–Terry 标注员：P(标对) = σ((s_好 − s_差)/τ)，s 为裁判分数",
                         "temperature": round(temperature, 6), "target_rate": NOISE_TARGET,
                         "flipped": len(flipped), "rate": round(len(flipped) / len(train), 6),
+                        "rate_by_dimension": {d: round(by_dimension[d] / n, 6) for d, n in _count(train).items()},
                         "flipped_rows": flipped},
     }
-    return {"train": train, "eval": evals, "eval_ood": ood, "showcase": list(SHOWCASE), "meta": meta}
+    return {"pretrain": docs, "train": train, "eval": evals, "eval_ood": ood, "showcase": showcase(), "meta": meta}
 
 
 def _count(rows) -> dict:
-    counts = {}
-    for row in rows:
-        counts[row["dimension"]] = counts.get(row["dimension"], 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(row["dimension"] for row in rows).items()))
 
 
 def _jsonl(rows) -> str:
@@ -201,12 +209,14 @@ def main(out_dir: Path = paths.DATA_DIR) -> None:
     data = build()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / CORPUS_FILE).write_text("".join(doc + "\n" for doc in data["pretrain"]), encoding="utf-8", newline="\n")
     for name in ("train", "eval", "eval_ood", "showcase"):
         (out_dir / f"{name}.jsonl").write_text(_jsonl(data[name]), encoding="utf-8", newline="\n")
     (out_dir / "meta.json").write_text(json.dumps(data["meta"], ensure_ascii=False, indent=1) + "\n",
                                        encoding="utf-8", newline="\n")
     sizes, noise = data["meta"]["sizes"], data["meta"]["label_noise"]
-    print(f"已写入 {out_dir}：训练集 {sizes['train']} 对（{noise['flipped']} 对标注被标反，{noise['rate']:.1%}），"
+    print(f"已写入 {out_dir}：预训练语料 {sizes['pretrain_documents']} 篇（{sizes['pretrain_characters']} 字），"
+          f"训练集 {sizes['train']} 对（{noise['flipped']} 对标注被标反，{noise['rate']:.1%}），"
           f"留出集 {sizes['eval']} 对，分布外留出集 {sizes['eval_ood']} 对")
 
 
