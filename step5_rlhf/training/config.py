@@ -14,22 +14,34 @@ LOSS_TYPES = ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm")
 
 
 @dataclass(frozen=True)
-class SFTConfig:
-    """SFT 热启动（得到参考模型）：在 chosen 与 rejected 两种回答上做监督微调。"""
+class PretrainConfig:
+    """预训练：在预训练语料（data/pretrain.txt）上做下一个词预测，模型从这里学到这个世界的知识。"""
 
-    steps: int = 800
-    batch_size: int = 32
-    lr: float = 6e-3
+    steps: int = 400
+    batch_size: int = 32  # blocks per step
+    block: int = 64  # tokens per block, cut from the corpus with its documents joined end to end
+    lr: float = 1e-2
     warmup: int = 20
+
+
+@dataclass(frozen=True)
+class SFTConfig:
+    """SFT（得到参考模型）：在训练集的 chosen 与 rejected 两种回答上做监督微调，同时混入一部分预训练语料。"""
+
+    steps: int = 100
+    batch_size: int = 32
+    lr: float = 3e-3
+    warmup: int = 10
+    corpus_mix: float = 0.5  # corpus documents per answer: keeps what pretraining taught (out-of-distribution topics)
 
 
 @dataclass(frozen=True)
 class EvalConfig:
     """评估：每个留出提示词让模型作答几次，再由裁判打分。"""
 
-    samples: int = 4  # sampled answers per prompt, plus one greedy answer
-    temperature: float = 0.8  # of the judged samples (T=1 garbles a few characters of a model this small)
-    max_new_tokens: int = 56  # the longest good answer in the data has 45 characters; padded ones get cut
+    samples: int = 3  # sampled answers per prompt, plus one greedy answer
+    temperature: float = 0.6  # of the judged samples (at T=1 a model this small garbles many answers)
+    max_new_tokens: int = 48  # tokens (about 1.4 characters each): a good answer in the data has at most 48
     bootstrap: int = 2000  # resamples of the prompts for the 95% interval of the judge-rate change
     kl_samples: int = 1  # samples per prompt at T=1 for the KL(π‖π_ref) estimate
     max_prompts: int = None  # judge only the first N held-out prompts of a split (None: all); rows stay as they are
@@ -43,7 +55,7 @@ class TrainConfig:
     steps: int = DEFAULT_STEPS
     beta: float = DEFAULT_BETA
     batch_size: int = 16  # preference pairs per step
-    lr: float = 1e-4  # AdamW, constant, no weight decay
+    lr: float = 7e-5  # AdamW, constant, no weight decay
     max_grad_norm: float = 1.0  # clipped right before each optimizer.step()
     seed: int = 0
     device: str = "auto"  # auto / cpu / cuda / mps
@@ -56,11 +68,12 @@ class TrainConfig:
     label_smoothing: float = 0.0  # ε of loss_type="robust"
     train_limit: int = None  # use only the first N pairs (tests)
     eval_limit: int = None
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     evaluation: EvalConfig = field(default_factory=EvalConfig)
     generate: bool = True  # judge generated answers (the slow part of evaluation)
     save_model: bool = True
-    cache_dir: str = None  # the course cache: sft/ and trl_datasets/ (None: ~/.cache/step5_rlhf or STEP5_RLHF_CACHE)
+    cache_dir: str = None  # the course cache: pretrain/, sft/, trl_datasets/ (None: ~/.cache/step5_rlhf or STEP5_RLHF_CACHE)
     progress: bool = True
 
     @property
@@ -69,8 +82,8 @@ class TrainConfig:
         return self.loss_type != "sigmoid"
 
     def but(self, **changes) -> "TrainConfig":
-        """A copy with some settings changed; `sft` / `evaluation` may be given as dicts of changes."""
-        for name in ("sft", "evaluation"):
+        """A copy with some settings changed; `pretrain` / `sft` / `evaluation` may be given as dicts of changes."""
+        for name in ("pretrain", "sft", "evaluation"):
             if isinstance(changes.get(name), dict):
                 changes[name] = replace(getattr(self, name), **changes[name])
         return replace(self, **changes)

@@ -40,12 +40,13 @@ def _length(example) -> int:
     return len(example["prompt_ids"]) + max(len(example["chosen_ids"]), len(example["rejected_ids"]))
 
 
-def make_optimizer(params, lr):
+def make_optimizer(params, lr, betas=(0.9, 0.999)):
     """AdamW without weight decay; the fused kernel when this PyTorch has it (4x faster step on CPU)."""
+    params = list(params)
     try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=True)
+        return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=0.0, fused=True)
     except (RuntimeError, TypeError, ValueError):  # older PyTorch or a device without a fused kernel
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+        return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=0.0)
 
 
 def _clip_hook(parameters, max_norm, record):

@@ -1,4 +1,4 @@
-"""字符级中文分词器 + 一个很小的 Llama 结构因果语言模型，都能 save_pretrained / from_pretrained。"""
+"""分词器（在预训练语料上训练的 BPE，或字符级）+ 一个很小的 Llama 结构因果语言模型，都能 save_pretrained / from_pretrained。"""
 
 import torch
 
@@ -19,19 +19,34 @@ MODEL_CONFIG = dict(
 )
 
 
-def build_tokenizer(texts):
-    """用 texts 里出现过的全部字符建一个字符级分词器（PreTrainedTokenizerFast）。"""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+VOCAB_SIZE = 2000  # BPE tokens learned from the pretraining corpus (about 2 characters per token)
+# Punctuation is a token of its own, so no token spans the end of a prompt and the start of an answer.
+PUNCTUATION = "，。？！：；、“”‘’（）《》…"
+
+
+def build_tokenizer(texts, corpus=None, vocab_size=VOCAB_SIZE):
+    """一个 PreTrainedTokenizerFast：有预训练语料 corpus 时是在它上面训练的 BPE（词表 vocab_size），
+    否则是字符级（每个字一个 token）。texts 和 corpus 里出现过的每个字都在词表里，永远不会出现 <unk>。
+    同样的输入，得到同样的词表。"""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
+    corpus = list(corpus or [])
     # Printable ASCII too, so prompts like "什么是AI？" never hit <unk>.
-    chars = sorted({ch for text in texts for ch in text} | {chr(c) for c in range(33, 127)})
-    vocab = {token: i for i, token in enumerate([PAD, BOS, EOS, UNK] + chars)}
-    core = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
-    core.pre_tokenizer = pre_tokenizers.Split(Regex("(?m)."), behavior="isolated")  # one token per character
-    core.decoder = decoders.Fuse()  # join characters back without spaces
+    chars = sorted({ch for text in [*texts, *corpus] for ch in text} | {chr(c) for c in range(33, 127)})
+    specials = [PAD, BOS, EOS, UNK]
+    if corpus:
+        core = Tokenizer(models.BPE(unk_token=UNK))
+        core.pre_tokenizer = pre_tokenizers.Split(Regex(f"[{PUNCTUATION}]"), behavior="isolated")
+        trainer = trainers.BpeTrainer(vocab_size=max(vocab_size, len(chars) + len(specials)), special_tokens=specials,
+                                      initial_alphabet=chars, show_progress=False)
+        core.train_from_iterator(corpus, trainer)
+    else:
+        core = Tokenizer(models.WordLevel({token: i for i, token in enumerate(specials + chars)}, unk_token=UNK))
+        core.pre_tokenizer = pre_tokenizers.Split(Regex("(?m)."), behavior="isolated")  # one token per character
+    core.decoder = decoders.Fuse()  # join tokens back without spaces
     core.post_processor = processors.TemplateProcessing(
-        single=f"{BOS} $A", special_tokens=[(BOS, vocab[BOS])]
+        single=f"{BOS} $A", special_tokens=[(BOS, core.token_to_id(BOS))]
     )  # every text starts with <bos>, like most decoder LMs
     return PreTrainedTokenizerFast(
         tokenizer_object=core, pad_token=PAD, bos_token=BOS, eos_token=EOS, unk_token=UNK, padding_side="right"

@@ -33,18 +33,24 @@ def summary(m: dict, sft_cached: bool = False) -> str:
                          f"{m[f'{split}.judge_rate_policy']:.1%}（变化的 95% 区间 [{low:+.1%}, {high:+.1%}]）；"
                          f"KL(策略‖参考) ≈ {m[f'{split}.kl']:.2f} ± {m[f'{split}.kl_se']:.2f} nats")
             dims = sorted(k.rsplit("/", 1)[1] for k in m if k.startswith(f"{split}.judge_rate_policy/"))
-            parts = [f"{DIMENSION_NAMES.get(d, d)} {m[f'{split}.judge_rate_reference/{d}']:.0%}→{m[f'{split}.judge_rate_policy/{d}']:.0%}"
-                     for d in dims]
-            lines.append("  分维度：" + "，".join(parts))
+            lines.append("  分维度（变化的 95% 区间）：" + "，".join(_dimension(m, split, d) for d in dims))
     world = m.get("train.world_size", 1)
     loss_type = m.get("train.loss_type", "sigmoid")
     if loss_type != "sigmoid":  # trained with optional TODO 6
         smoothing = m.get("train.label_smoothing", 0.0)
         lines.append(f"损失：{loss_type}（选做 TODO 6 的 preference_loss）" + (f"，ε = {smoothing}" if loss_type == "robust" else ""))
     lines.append(f"DPO {m['train.steps']} 步用时 {m['train.seconds']:.1f} 秒（{m['train.pairs_per_second']:.0f} 对/秒），"
-                 f"全程 {m.get('total.seconds', float('nan')):.1f} 秒" + ("（SFT 读自缓存）" if sft_cached else "")
+                 f"全程 {m.get('total.seconds', float('nan')):.1f} 秒" + ("（预训练和 SFT 读自缓存）" if sft_cached else "")
                  + (f"；{world} 个进程（TRL），全局 batch {m['train.batch_size']} 对" if world > 1 else ""))
     return "\n".join(lines)
+
+
+def _dimension(m, split, dimension) -> str:
+    """"诚实 48%→61% [+6%, +20%]": one dimension's judge rates and the interval of their change."""
+    before, after = m[f"{split}.judge_rate_reference/{dimension}"], m[f"{split}.judge_rate_policy/{dimension}"]
+    interval = m.get(f"{split}.judge_rate_delta_ci95/{dimension}")
+    text = f"{DIMENSION_NAMES.get(dimension, dimension)} {before:.0%}→{after:.0%}"
+    return text + (f" [{interval[0]:+.0%}, {interval[1]:+.0%}]" if interval else "")
 
 
 def plot_curves(history, path: Path, eval_metrics=None) -> Path:

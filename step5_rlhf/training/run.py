@@ -1,13 +1,13 @@
 """一次完整的小型 DPO 训练，分六个阶段：
 
-    prepare    读数据、建（或读入）模型和分词器、分词；先试跑你的五个函数，没完成的 TODO 立即报出
-    reference  SFT 热启动得到参考模型（有缓存就直接读），冻结；策略模型是它的一份拷贝
+    prepare    读数据和预训练语料、建（或读入）模型和分词器、分词；先试跑你的五个函数，没完成的 TODO 立即报出
+    reference  预训练 → SFT 得到参考模型（各自有缓存就直接读），冻结；策略模型是它的一份拷贝
     score      用冻结的参考模型给训练集和留出集打一次分（序列 log 概率），之后每一步直接取用
     train      DPO：每一步调用你的 dpo_train_step（或交给 TRL 的 DPOTrainer 对照）
     evaluate   留出集（eval、ood）上的隐式奖励指标、模型自己作答并由裁判打分、捷径基线、KL
     write      metrics.json、history.jsonl、samples.json、训练曲线图、save_pretrained 的模型
 
-被 torchrun / accelerate launch 启动成多个进程时（只支持 --backend trl），SFT 热启动、score、evaluate、
+被 torchrun / accelerate launch 启动成多个进程时（只支持 --backend trl），预训练与 SFT、score、evaluate、
 write 只在主进程做，其他进程只参与 train（见 distributed.py）。
 
     from step5_rlhf.training import TrainConfig, run_training
@@ -25,14 +25,14 @@ from pathlib import Path
 import torch
 
 from . import data as data_mod
-from . import evaluate, report
+from . import evaluate, pretrain, report
 from .config import LOSS_TYPES, TrainConfig
 from .device import resolve_device
 from .distributed import Group, Launch, check_backend, per_device_batch_size
 from .dpo import sequence_logps, train_dpo
 from .impl import ImplementationError, load_checked
 from .judge import breakdown
-from .sft import cache_key, cached_sft
+from .sft import cache_key, load_cached, save_atomically, train_sft
 
 N_SHOW = 8  # before/after samples saved
 SPLITS = {"eval": "eval.jsonl", "ood": "eval_ood.jsonl"}  # metric prefix -> file in the data folder
@@ -46,7 +46,7 @@ class TrainingResult:
     history: list  # one dict per DPO step
     samples: list  # a few before/after generations
     paths: dict = field(default_factory=dict)  # name -> Path of each written file
-    sft_cached: bool = False
+    sft_cached: bool = False  # the reference came from the cache (pretraining and SFT both skipped)
     config: TrainConfig = None
     pipeline: object = field(default=None, repr=False)  # the models and reference scores, for follow-up experiments
     is_main: bool = True  # False in the other processes of a multi-process launch: they write and report nothing
@@ -58,30 +58,36 @@ class TrainingResult:
         return report.summary(self.metrics, self.sft_cached)
 
 
-def _base_model(config, rows):
+def _base_model(config, rows, corpus):
     from .model import build_model, build_tokenizer, load_model
 
     if config.model:
         model, tokenizer = load_model(config.model)
         weights = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(config.model).glob("*.safetensors"))
         return model, tokenizer, f"{Path(config.model).resolve()}:{weights}"
-    tokenizer = build_tokenizer([r[k] for r in rows for k in data_mod.FIELDS])
+    tokenizer = build_tokenizer([r[k] for r in rows for k in data_mod.FIELDS], corpus=corpus)
     return build_model(tokenizer, seed=config.seed), tokenizer, f"scratch-{config.seed}"
 
 
 def prepare(config: TrainConfig) -> dict:
-    """读数据、建（或读入）模型和分词器、分词。返回一个字典：train / eval / ood 的样本与分词结果、model、tokenizer。"""
+    """读数据和预训练语料、建（或读入）模型和分词器、分词。
+
+    返回一个字典：train / eval / ood 的样本与分词结果、model、tokenizer、corpus（预训练语料，没有时为 None：
+    数据文件夹里没有 pretrain.txt，或用 --model 读入了一个已经预训练好的模型）。
+    """
     folder = data_mod.paths.find_data_dir(config.data)
     splits = {"train": data_mod.load_jsonl(folder / "train.jsonl")[: config.train_limit]}
     for name, file in SPLITS.items():
         if (folder / file).is_file():
             splits[name] = data_mod.load_jsonl(folder / file)[: config.eval_limit]
     showcase = folder / "showcase.jsonl"
-    # The vocabulary comes from the rows used, so a row limit changes the model and the SFT cache key:
-    # the lessons' test settings change steps and samples, never the limits.
+    corpus_file = folder / data_mod.CORPUS_FILE
+    corpus = data_mod.load_corpus(corpus_file) if corpus_file.is_file() and not config.model else None
+    # Every character of the rows is in the vocabulary, so a row limit changes the tokenizer and the caches'
+    # keys: the lessons' test settings change steps and samples, never the limits.
     every_row = [r for rows in splits.values() for r in rows] + (data_mod.load_jsonl(showcase) if showcase.is_file() else [])
-    model, tokenizer, base = _base_model(config, every_row)
-    setup = {"model": model, "tokenizer": tokenizer, "base": base, "splits": list(splits)}
+    model, tokenizer, base = _base_model(config, every_row, corpus)
+    setup = {"model": model, "tokenizer": tokenizer, "base": base, "splits": list(splits), "corpus": corpus}
     for name, rows in splits.items():
         setup[name] = rows
         setup[f"{name}_examples"] = [data_mod.tokenize_pair(tokenizer, r) for r in rows]
@@ -93,12 +99,46 @@ def cache_root(config: TrainConfig) -> Path:
     return Path(config.cache_dir) if config.cache_dir else data_mod.paths.cache_dir()
 
 
-def build_reference(setup, config: TrainConfig, device):
-    """SFT 热启动后的参考模型（有缓存就直接读）。返回 (模型, 是否命中缓存)。"""
-    key = cache_key(data_mod.fingerprint(setup["train"]), setup["model"], setup["base"], config.seed, config.sft)
-    model = setup["model"].to(device)
-    return cached_sft(model, setup["tokenizer"], setup["train_examples"], key, device, config.seed, config.sft,
-                      config.progress, cache_root(config) / "sft")
+def build_reference(setup, config: TrainConfig, device, log=None, timings=None):
+    """预训练（有语料时）→ SFT 得到参考模型，每一步有缓存就直接读。返回 (模型, SFT 是否命中缓存)。
+
+    timings：一个字典时，写入这两步各自的秒数（"pretrain"、"sft"；读缓存时很小）。
+    """
+    log, timings = log or (lambda *_: None), {} if timings is None else timings
+    root, corpus, tokenizer = cache_root(config), setup["corpus"], setup["tokenizer"]
+    base = setup["base"]
+    if corpus:
+        pretrained = pretrain.cache_key(corpus, tokenizer, setup["model"], config.seed, config.pretrain)
+        base = f"pretrained-{pretrained}"
+    sft_folder = root / "sft" / cache_key(data_mod.fingerprint(setup["train"]), setup["model"], base, config.seed,
+                                          config.sft)
+    cached = load_cached(sft_folder)
+    if cached is not None:
+        return cached.to(device), True
+    started = time.perf_counter()
+    model, documents = setup["model"].to(device), []
+    if corpus:
+        documents = pretrain.encode(tokenizer, corpus)
+        model = _pretrained(model, documents, root / "pretrain" / pretrained, device, config, log)
+    timings["pretrain"] = time.perf_counter() - started
+    started = time.perf_counter()
+    train_sft(model, setup["train_examples"], tokenizer.pad_token_id, device, config.seed, config.sft, config.progress,
+              documents)
+    save_atomically(model, sft_folder)
+    timings["sft"] = time.perf_counter() - started
+    return model, False
+
+
+def _pretrained(model, documents, folder, device, config, log):
+    """The model after pretraining on the corpus: from the cache, or trained now and cached."""
+    cached = load_cached(folder)
+    if cached is not None:
+        log("预训练：读取缓存")
+        return cached.to(device)
+    pretrain.train_pretrain(model, pretrain.token_stream(documents), device, config.seed, config.pretrain, config.progress)
+    save_atomically(model, folder)
+    log("预训练完成")
+    return model
 
 
 @contextlib.contextmanager
@@ -168,8 +208,9 @@ class Pipeline:
 
     def reference(self):
         with self.group.main_first():  # the main process trains and caches; the others then read that cache
-            self.reference_model, self.sft_cached = build_reference(self.setup, self.config, self.device)
-        self.log(f"SFT 热启动{'：读取缓存' if self.sft_cached else '完成'}")
+            self.reference_model, self.sft_cached = build_reference(self.setup, self.config, self.device, self.log,
+                                                                    self.timings)
+        self.log(f"SFT{'：读取缓存' if self.sft_cached else '完成'}")
         self.reference_model.requires_grad_(False)
         self.policy = copy.deepcopy(self.reference_model).requires_grad_(True)
 

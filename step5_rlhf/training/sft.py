@@ -1,11 +1,12 @@
-"""SFT 热启动：让参考模型先学会“两种风格都会答”（好回答和差回答各占一半）。
+"""SFT：把预训练好的模型调成“一问一答”的助手，它就是 DPO 的参考模型 π_ref。
 
-DPO 需要一个参考模型 π_ref。这里先在“提示词 + 回答”上做几百步监督微调，
-chosen 和 rejected 都当作正确答案学，于是参考模型对每个问题大约一半时候答得好、一半时候答得差——
-DPO 要做的，就是把概率从差的那一半挪到好的那一半。
+在训练集的“提示词 + 回答”上做一百多步监督微调，chosen 和 rejected 都当作示范来学——就像请了一批水平参差的
+标注员写示范回答。于是参考模型有时答得好，有时会犯预训练语料和示范里都有的错误（错误的定义、啰嗦、照做有害的请求、
+过度拒绝）。DPO 要做的，就是把概率从差的回答挪到好的回答。每一批还混入一部分预训练语料（SFTConfig.corpus_mix），
+免得模型忘掉只在预训练里见过的话题（分布外留出集考的正是它们）。
 
-训练好的 SFT 模型缓存在 <缓存目录>/sft/<键>/，键由数据、模型结构、初始权重、种子和 SFT 设置决定，
-第二次运行直接读取，省下这段时间。缓存放在用户目录（~/.cache/step5_rlhf/sft，可用 STEP5_RLHF_CACHE 改）。
+训练好的 SFT 模型缓存在 <缓存目录>/sft/<键>/，键由数据、模型结构、初始权重（预训练的键）、种子和 SFT 设置决定，
+第二次运行直接读取，省下这段时间。缓存放在用户目录（~/.cache/step5_rlhf，可用 STEP5_RLHF_CACHE 改）。
 """
 
 import dataclasses
@@ -20,19 +21,26 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .. import paths
 from .device import autocast
+from .dpo import make_optimizer
+
+
+RECIPE = "2"  # bumped when the warm start's code changes, so that an old cache is not reused
+
 
 def cache_key(data_fingerprint, model, base, seed, settings) -> str:
     """SFT 缓存的键：任何一项变了（数据、模型结构、初始权重、种子、SFTConfig），都会重新训练。"""
-    parts = [data_fingerprint, model.config.to_json_string(use_diff=False), str(base), str(seed),
+    parts = [RECIPE, data_fingerprint, model.config.to_json_string(use_diff=False), str(base), str(seed),
              json.dumps(dataclasses.asdict(settings), sort_keys=True)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
 
-def _sequences(examples):
-    # Both qualities: the reference should answer in either style.
-    return [(ex["prompt_ids"], ex[key]) for ex in examples for key in ("chosen_ids", "rejected_ids")]
+def _sequences(examples, documents=(), mix=0.0, rng=None):
+    """(prompt ids, scored ids) rows: both answers of every pair, and mix × as many corpus documents (all scored)."""
+    rows = [(ex["prompt_ids"], ex[key]) for ex in examples for key in ("chosen_ids", "rejected_ids")]
+    documents = list(documents)
+    picked = rng.sample(documents, min(int(mix * len(rows)), len(documents))) if documents and mix else []
+    return rows + [(ids[:1], ids[1:]) for ids in picked]  # a document: <bos>, then every token is scored
 
 
 def _batch(rows, pad_id, device):
@@ -87,12 +95,15 @@ def warmup_cosine(optimizer, warmup, steps):
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
 
 
-def train_sft(model, examples, pad_id, device, seed, settings, progress=True):
-    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失）。settings: SFTConfig。"""
-    rows = _sequences(examples)
+def train_sft(model, examples, pad_id, device, seed, settings, progress=True, documents=()):
+    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失），混入预训练语料。settings: SFTConfig。
+
+    documents：预训练语料的 token 列表（每篇以 <bos> 开头、<eos> 结尾），没有时不混。
+    """
     rng = random.Random(seed)
+    rows = _sequences(examples, documents, settings.corpus_mix, rng)
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.0)
+    optimizer = make_optimizer(model.parameters(), settings.lr)
     steps, warmup = settings.steps, settings.warmup
     schedule = warmup_cosine(optimizer, warmup, steps)
     model.train()
@@ -112,19 +123,21 @@ def train_sft(model, examples, pad_id, device, seed, settings, progress=True):
     return model
 
 
-def cached_sft(model, tokenizer, examples, key, device, seed, settings, progress=True, cache_dir=None):
-    """有缓存就读缓存，否则训练并写入缓存。返回 (模型, 是否命中缓存)。"""
+def load_cached(folder):
+    """The model saved in `folder` by an earlier run, or None."""
     from transformers import AutoModelForCausalLM
 
-    folder = (Path(cache_dir) if cache_dir else paths.cache_dir() / "sft") / key
-    if (folder / "config.json").is_file():
-        cached = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
-        return cached.to(device).eval(), True
-    train_sft(model, examples, tokenizer.pad_token_id, device, seed, settings, progress)
+    if not (Path(folder) / "config.json").is_file():
+        return None
+    return AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
+
+
+def save_atomically(model, folder):
+    """save_pretrained into `folder` so that a killed run never leaves half a cache behind."""
+    folder = Path(folder)
     tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
     model.save_pretrained(tmp)
     try:
-        tmp.replace(folder)  # atomic: a killed run never leaves half a cache
+        tmp.replace(folder)
     except OSError:  # another run filled the cache first
         shutil.rmtree(tmp, ignore_errors=True)
-    return model, False
