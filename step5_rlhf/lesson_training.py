@@ -40,7 +40,8 @@ def train(impl, **changes):
         # fewer judged prompts, never fewer rows: a row limit would change the vocabulary (see prepare())
         config = config.but(steps=20, evaluation={"samples": 0, "bootstrap": 200, "max_prompts": 24})
         print(SMOKE_NOTE)
-    print(f"设置：SFT 热启动 {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，β = {config.beta}，"
+    print(f"设置：预训练 {config.pretrain.steps} 步，SFT {config.sft.steps} 步；DPO {config.steps} 步，每步 {config.batch_size} 对，"
+          f"β = {config.beta}，"
           f"AdamW 学习率 {config.lr:g}，梯度裁剪 {config.max_grad_norm}；裁判给每个留出提示词的 1 个贪心回答和 "
           f"{config.evaluation.samples} 个温度 {config.evaluation.temperature} 的采样回答打分")
     result = run_training(config)
@@ -49,9 +50,10 @@ def train(impl, **changes):
     print("用的是：" + ("你的代码" if impl.STEP5_SOURCE == "student" else "参考答案"))
     print(result.summary())
     seconds = result.metrics
-    print(f"各阶段用时：准备 {seconds['time.prepare']:.1f} 秒，SFT 热启动 {seconds['time.reference']:.1f} 秒"
-          f"{'（读缓存）' if result.sft_cached else ''}，参考模型打分 {seconds['time.score']:.1f} 秒，"
-          f"DPO {seconds['time.train']:.1f} 秒，评估 {seconds['time.evaluate']:.1f} 秒")
+    warm = ("（读缓存）" if result.sft_cached else
+            f"（预训练 {seconds.get('time.pretrain', 0.0):.1f} 秒 + SFT {seconds.get('time.sft', 0.0):.1f} 秒）")
+    print(f"各阶段用时：准备 {seconds['time.prepare']:.1f} 秒，预训练与 SFT {seconds['time.reference']:.1f} 秒{warm}，"
+          f"参考模型打分 {seconds['time.score']:.1f} 秒，DPO {seconds['time.train']:.1f} 秒，评估 {seconds['time.evaluate']:.1f} 秒")
     return result
 
 
@@ -89,11 +91,39 @@ def show_results(result):
     if f"eval.judge_rate_policy" not in m:
         return
     dims = sorted({k.rsplit("/", 1)[1] for k in m if k.startswith("eval.judge_rate_policy/")})
-    show_table(["维度", *[f"{SPLIT_NAMES[s]}：参考 → DPO 之后" for s in splits]], [
-        (f"{DIMENSION_NAMES.get(d, d)}（{d}）",
-         *[f"{percent(m[f'{s}.judge_rate_reference/{d}'])} → {percent(m[f'{s}.judge_rate_policy/{d}'])}"
-           if f"{s}.judge_rate_policy/{d}" in m else "—" for s in splits])
-        for d in dims])
+    show_table(["维度", *[f"{SPLIT_NAMES[s]}：参考 → DPO 之后（变化的 95% 区间）" for s in splits]], [
+        (f"{DIMENSION_NAMES.get(d, d)}（{d}）", *[_dimension_cell(m, s, d) for s in splits]) for d in dims])
+
+
+def _dimension_cell(m, split, dimension):
+    if f"{split}.judge_rate_policy/{dimension}" not in m:
+        return "—"
+    low, high = m[f"{split}.judge_rate_delta_ci95/{dimension}"]
+    return (f"{percent(m[f'{split}.judge_rate_reference/{dimension}'])} → "
+            f"{percent(m[f'{split}.judge_rate_policy/{dimension}'])}（[{low:+.1%}, {high:+.1%}]）")
+
+
+def read_transfer(result):
+    """用这次运行的数读分布外留出集：每个维度的好回答率变了没有（变化的 95% 区间在 0 的哪一边）。"""
+    if skipped(result) or "ood.judge_rate_policy" not in result.metrics:
+        return
+    m = result.metrics
+    dims = sorted({k.rsplit("/", 1)[1] for k in m if k.startswith("ood.judge_rate_policy/")})
+    for label, split in (("留出集", "eval"), ("分布外留出集", "ood")):
+        low, high = m[f"{split}.judge_rate_delta_ci95"]
+        print(f"{label}：裁判好回答率 {percent(m[f'{split}.judge_rate_reference'])} → {percent(m[f'{split}.judge_rate_policy'])}，"
+              f"{_verdict(low, high)}")
+    for d in dims:
+        low, high = m[f"ood.judge_rate_delta_ci95/{d}"]
+        print(f"  分布外 · {DIMENSION_NAMES.get(d, d)}：{_verdict(low, high)}")
+
+
+def _verdict(low, high):
+    if low > 0:
+        return f"变化的 95% 区间 [{low:+.1%}, {high:+.1%}] 整个在 0 以上：变好了，不是偶然"
+    if high < 0:
+        return f"变化的 95% 区间 [{low:+.1%}, {high:+.1%}] 整个在 0 以下：变差了"
+    return f"变化的 95% 区间 [{low:+.1%}, {high:+.1%}] 包含 0：这次运行看不出变化"
 
 
 def show_samples(result, n=4):
@@ -129,11 +159,25 @@ def beta_experiment(result, betas=(0.05, 0.5)):
         policy = copy.deepcopy(p.reference_model).requires_grad_(True)
         history = train_dpo(p.impl, policy, p.setup["train_examples"], p.ref_logps["train"], p.pad, p.device, config)
         runs[beta] = (history, _beta_metrics(p, policy, beta))
-    show_table(["β", "留出集准确率", "chosen 的 log 概率变化", "rejected 的 log 概率变化", "裁判好回答率", "KL(策略‖参考)"], [
+    show_table(["β", "留出集准确率", "chosen 的 log 概率变化", "rejected 的 log 概率变化", "裁判好回答率",
+                "KL(策略‖参考) ± 标准误"], [
         (beta, percent(m["rewards/accuracies"]), f"{m['rewards/chosen'] / beta:+.2f}", f"{m['rewards/rejected'] / beta:+.2f}",
-         percent(m["judge_rate"]), f"{m['kl']:.2f}") for beta, (_, m) in sorted(runs.items())])
+         percent(m["judge_rate"]), f"{m['kl']:.2f} ± {m['kl_se']:.2f}") for beta, (_, m) in sorted(runs.items())])
+    metrics = {beta: metrics for beta, (_, metrics) in sorted(runs.items())}
+    print(read_kl(metrics))
     _beta_figure({beta: history for beta, (history, _) in runs.items()})
-    return {beta: metrics for beta, (_, metrics) in sorted(runs.items())}
+    return metrics
+
+
+def read_kl(metrics) -> str:
+    """Which β moved the policy furthest, and whether that is more than the noise of the two largest estimates."""
+    (first, a), (second, b) = sorted(metrics.items(), key=lambda item: item[1]["kl"], reverse=True)[:2]
+    noise = 2 * (a["kl_se"] ** 2 + b["kl_se"] ** 2) ** 0.5
+    within = a["kl"] - b["kl"] <= noise
+    best = max(metrics, key=lambda beta: metrics[beta]["judge_rate"])
+    return (f"KL 最大的是 β = {first}（{a['kl']:.2f}），其次是 β = {second}（{b['kl']:.2f}）：相差 {a['kl'] - b['kl']:.2f}，"
+            f"{'在' if within else '超出了'}两个估计的噪声（两倍标准误 {noise:.2f}）{'之内，这次运行分不出谁更大' if within else ''}。"
+            f"裁判好回答率最高的是 β = {best}（{percent(metrics[best]['judge_rate'])}）。")
 
 
 def _beta_metrics(p, policy, beta):
@@ -143,8 +187,8 @@ def _beta_metrics(p, policy, beta):
     prompts = list(dict.fromkeys(r["prompt"] for r in rows))[: settings.max_prompts]
     answers = evaluate.answers(policy, p.tokenizer, prompts, p.device, p.config.seed, settings)
     metrics["judge_rate"] = sum(evaluate.judged(prompts, answers)) / len(prompts)
-    metrics["kl"], _ = evaluate.sampled_kl(p.impl, policy, p.reference_model, p.tokenizer, prompts, p.device,
-                                           p.config.seed + 1, settings.max_new_tokens)
+    metrics["kl"], metrics["kl_se"] = evaluate.sampled_kl(p.impl, policy, p.reference_model, p.tokenizer, prompts,
+                                                          p.device, p.config.seed + 1, settings.max_new_tokens)
     return metrics
 
 

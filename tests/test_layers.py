@@ -30,6 +30,7 @@ ALLOWED = {
     "notebook_support": {"assess", "checks", "training"} | BASE,
     "lesson_figures": BASE,
     "lesson_training": {"notebook_support", "training"} | BASE,
+    "lesson_data": {"notebook_support", "training", "world"} | BASE,
     "lesson_compare": {"notebook_support", "training", "rlhf"} | BASE,
     "lesson_variants": {"notebook_support", "training"} | BASE,
     "course": {"course", "assess", "batch_grading", "build_exercise", "checks", "grading"} | BASE,
