@@ -16,7 +16,7 @@ def frontier(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STEP5_RLHF_CACHE", str(root / "cache"))
         code = main(["compare", "--quick", "--impl", "solution", "--out", str(root / "out"), "--data", str(data),
-                     "--device", "cpu", "--threads", "1", "--quiet", "--sft-steps", "40", "--reward-steps", "30",
+                     "--device", "cpu", "--threads", "1", "--quiet", "--pretrain-steps", "30", "--sft-steps", "40", "--reward-steps", "30",
                      "--ppo-iterations", "3", "--eval-prompts", "8", "--steps", "10"])
     assert code == 0
     return root / "out"

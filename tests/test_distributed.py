@@ -18,7 +18,7 @@ STEPS = 4
 def _train(command, cwd, env, out):
     return subprocess.run([*command, "train", "--backend", "trl", "--steps", str(STEPS), "--out", str(out),
                            "--data", str(cwd.parent / "data"), "--impl", "solution", "--device", "cpu", "--quiet",
-                           "--sft-steps", "30", "--eval-samples", "0"],
+                           "--pretrain-steps", "20", "--sft-steps", "30", "--eval-samples", "0"],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 

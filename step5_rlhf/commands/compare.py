@@ -12,7 +12,8 @@ def configure(parser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="CPU 线程数")
     parser.add_argument("--steps", type=int, default=None, help="每个 DPO 点的训练步数（默认同 train）")
-    parser.add_argument("--sft-steps", type=int, default=None, help="SFT 热启动步数（测试用）")
+    parser.add_argument("--pretrain-steps", type=int, default=None, help="预训练步数（测试用）")
+    parser.add_argument("--sft-steps", type=int, default=None, help="SFT 步数（测试用）")
     parser.add_argument("--ppo-iterations", type=int, default=None, help="PPO 的 rollout 轮数")
     parser.add_argument("--reward-steps", type=int, default=None, help="奖励模型的训练步数")
     parser.add_argument("--eval-prompts", type=int, default=None, help="只用前 N 个留出提示词打分")
@@ -32,6 +33,8 @@ def run(args) -> int:
                         out=None, progress=not args.quiet)
     if args.sft_steps is not None:
         train = train.but(sft={"steps": args.sft_steps})
+    if args.pretrain_steps is not None:
+        train = train.but(pretrain={"steps": args.pretrain_steps})
     if args.steps is not None:
         train = train.but(steps=args.steps)
     config = CompareConfig(train=train, out=args.out)

@@ -25,7 +25,8 @@ def configure(parser) -> None:
                         help="native：用你的五个函数训练；trl：用 TRL 的 DPOTrainer 做对照")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU 线程数（默认由 PyTorch 决定；机器上同时跑着别的程序时，设为 1 往往更快）")
-    parser.add_argument("--sft-steps", type=int, default=None, help="SFT 热启动的步数（默认见 SFTConfig）")
+    parser.add_argument("--pretrain-steps", type=int, default=None, help="预训练的步数（默认见 PretrainConfig）")
+    parser.add_argument("--sft-steps", type=int, default=None, help="SFT 的步数（默认见 SFTConfig）")
     parser.add_argument("--eval-samples", type=int, default=None, help="评估时每个提示词采样几次（另加一次贪心解码）")
     parser.add_argument("--quiet", action="store_true", help="不显示进度条")
 
@@ -46,6 +47,8 @@ def run(args) -> int:
     if not 0.0 <= args.label_smoothing < 0.5:
         print(f"--label-smoothing 要在 [0, 0.5) 里（你给的是 {args.label_smoothing}）", file=sys.stderr)
         return 2
+    if args.pretrain_steps is not None:
+        config = config.but(pretrain={"steps": args.pretrain_steps})
     if args.sft_steps is not None:
         config = config.but(sft={"steps": args.sft_steps})
     if args.eval_samples is not None:
