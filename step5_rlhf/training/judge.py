@@ -131,20 +131,26 @@ def wordiness(topic, body: str):
     """Why a correct answer is not concise (the definition twice, words that have nothing to do with it), or None.
 
     Clause by clause. Reading on from the start, a run of clauses that together name every concept is one
-    statement of the definition: a second such run is a repetition. A clause that shares little with the
-    topic's name, definitions and use (and names at most one concept) is extra words.
+    statement of the definition: a second such run is a repetition. Every other clause must belong to the
+    definition (name its concepts, or be a piece of one of its wordings) or be the use; the rest is extra words.
     """
     clauses = [c for c in _CLAUSES.split(body) if c]
     if _statements(topic, clauses) >= 2:
         return "同一个意思说了两遍（重复）"
-    known = lookup.ngrams(topic.name + topic.truth + topic.paraphrase + topic.use, 2)
+    everything = lookup.ngrams(topic.name + topic.truth + topic.paraphrase + topic.use, 2)
+    frames = "".join(frame.format(t=topic.name, d="") for frame in phrasing.FRAMES)  # "所谓X，就是" is not extra
+    definitions = lookup.ngrams(frames + topic.truth + topic.paraphrase, 2)
 
-    def overlap(clause):
+    def overlap(clause, known):
         grams = lookup.ngrams(clause, 2)
         return len(grams & known) / max(len(grams), 1)
 
-    extra = [c for c in clauses if not (overlap(c) >= 0.5 or _concepts(topic, c) >= 2
-                                        or (_concepts(topic, c) == 1 and overlap(c) >= 0.35))]
+    def on_topic(clause):  # part of the definition, or the use
+        concepts = _concepts(topic, clause)
+        return (concepts >= 2 or (concepts == 1 and overlap(clause, everything) >= 0.35)
+                or overlap(clause, definitions) >= 0.8 or lookup.recall(topic.use, clause) >= 0.6)
+
+    extra = [c for c in clauses if not on_topic(c)]
     if sum(map(len, extra)) > EXTRA_CHARS:
         return f"说了与问题无关的话（{'，'.join(extra)}）"
     return None
