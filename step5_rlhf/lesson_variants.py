@@ -2,7 +2,7 @@
 
 所有实验共用一个 SFT 参考模型和它事先算好的 log 概率（`Lab` 建一次）；每个设置从参考模型的一份拷贝开始，
 用你的 TODO 2、3、4 和选做 TODO 6（`preference_loss`，经 `--loss-type` 同样的训练步）训练，
-再在留出集上量：隐式奖励准确率（留出集的标注是干净的）、裁判好回答率（每个提示词一个贪心回答）、
+再在留出集上量：隐式奖励准确率（留出集的标注是干净的）、裁判好回答率（与第 4 课同一个定义）、
 回答的平均长度、KL(π‖π_ref)（每个提示词一个温度 1 的采样）。
 """
 
@@ -14,7 +14,7 @@ from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skip
 from .training import evaluate
 from .training.config import TrainConfig
 from .training.dpo import sequence_logps, train_dpo
-from .training.judge import DIMENSION_NAMES, judge, judge_score
+from .training.judge import DIMENSION_NAMES, judge_score
 
 LOSS_NAMES = {"sigmoid": "sigmoid（DPO）", "robust": "robust", "hinge": "hinge", "ipo": "ipo", "sigmoid_norm": "sigmoid_norm"}
 
@@ -70,17 +70,18 @@ class Lab:
         ref_logps = tuple(t[:n] for t in p.ref_logps["eval"])
         values = evaluate.preference_metrics(self.impl, policy, ref_logps, p.setup["eval_examples"][:n], p.pad,
                                              p.device, config.beta, config.loss_type, config.label_smoothing)
-        greedy, _ = evaluate.generate(policy, p.tokenizer, self.prompts, p.device, config.seed,
-                                      config.evaluation.max_new_tokens, greedy=True)
-        passed = [judge(q, a) for q, a in zip(self.prompts, greedy)]
+        # the module's one judge rate: a greedy answer and a few samples per prompt (EvalConfig), as in lesson 04
+        answers = evaluate.answers(policy, p.tokenizer, self.prompts, p.device, config.seed, config.evaluation)
+        rates = evaluate.judged(self.prompts, answers)
+        every = [(q, a) for q, group in zip(self.prompts, answers) for a in group]
         kl, kl_se = evaluate.sampled_kl(self.impl, policy, p.reference_model, p.tokenizer, self.prompts, p.device,
                                         config.seed + 1, config.evaluation.max_new_tokens)
         by_dimension = {}
-        for prompt, ok in zip(self.prompts, passed):
-            by_dimension.setdefault(self.dimension[prompt], []).append(ok)
-        return {"accuracy": values["rewards/accuracies"], "judge_rate": sum(passed) / len(passed),
-                "judge_score": sum(judge_score(q, a) for q, a in zip(self.prompts, greedy)) / len(greedy),
-                "length": sum(map(len, greedy)) / len(greedy), "kl": kl, "kl_se": kl_se,
+        for prompt, rate in zip(self.prompts, rates):
+            by_dimension.setdefault(self.dimension[prompt], []).append(rate)
+        return {"accuracy": values["rewards/accuracies"], "judge_rate": sum(rates) / len(rates),
+                "judge_score": sum(judge_score(q, a) for q, a in every) / len(every),
+                "length": sum(len(a) for _, a in every) / len(every), "kl": kl, "kl_se": kl_se,
                 "by_dimension": {d: sum(v) / len(v) for d, v in sorted(by_dimension.items())}}
 
     def run(self, extra=0.0, **changes) -> dict:
@@ -127,9 +128,9 @@ class Lab:
             for loss_type, eps in [("sigmoid", 0.0), *robust]:
                 values = self.run(share, loss_type=loss_type, label_smoothing=eps)
                 results.append({"noise": noise, "loss_type": loss_type, "eps": eps, **values})
-        show_table(["训练集里标反的比例（以裁判为准）", "损失", "ε", "留出集准确率（干净标注）", "裁判好回答率", "KL"], [
+        show_table(["训练集里标反的比例（以裁判为准）", "损失", "ε", "留出集准确率（干净标注）", "裁判好回答率", "KL ± 标准误"], [
             (percent(r["noise"]), LOSS_NAMES[r["loss_type"]], r["eps"] if r["loss_type"] == "robust" else "—",
-             percent(r["accuracy"]), percent(r["judge_rate"]), f"{r['kl']:.2f}") for r in results])
+             percent(r["accuracy"]), percent(r["judge_rate"]), _kl(r)) for r in results])
         return results
 
     # ------------------------------------------------------------ 2. length
@@ -147,9 +148,9 @@ class Lab:
             runs[f"{LOSS_NAMES[loss_type]}，β = {b}"] = self.run(loss_type=loss_type, beta=b)
         longer = _chosen_longer_by_dimension(self.p.setup["train"])
         dims = sorted(self.reference_values["by_dimension"])
-        show_table(["", "回答平均长度（字）", "裁判好回答率", "KL",
+        show_table(["", "回答平均长度（字）", "裁判好回答率", "KL ± 标准误",
                     *[f"{DIMENSION_NAMES.get(d, d)}：好回答率" for d in dims]], [
-            (name, f"{v['length']:.1f}", percent(v["judge_rate"]), f"{v['kl']:.2f}",
+            (name, f"{v['length']:.1f}", percent(v["judge_rate"]), _kl(v),
              *[percent(v["by_dimension"].get(d, 0.0)) for d in dims]) for name, v in runs.items()])
         show_table(["维度", "训练集里 chosen 比 rejected 长的比例"],
                    [(DIMENSION_NAMES.get(d, d), percent(longer[d])) for d in sorted(longer)])
@@ -197,10 +198,14 @@ class Lab:
     def beta_table(self, betas=(0.1, 0.5), loss_types=("sigmoid", "hinge", "ipo")):
         results = [{"loss_type": loss_type, "beta": beta, **self.run(loss_type=loss_type, beta=beta)}
                    for loss_type in loss_types for beta in betas]
-        show_table(["损失", "β", "最后一步的训练损失", "留出集准确率", "裁判好回答率", "KL"], [
+        show_table(["损失", "β", "最后一步的训练损失", "留出集准确率", "裁判好回答率", "KL ± 标准误"], [
             (LOSS_NAMES[r["loss_type"]], r["beta"], f"{r['final_loss']:.3f}", percent(r["accuracy"]), percent(r["judge_rate"]),
-             f"{r['kl']:.2f}") for r in results])
+             _kl(r)) for r in results])
         return results
+
+
+def _kl(values) -> str:
+    return f"{values['kl']:.2f} ± {values['kl_se']:.2f}"
 
 
 def _chosen_longer_by_dimension(rows):
