@@ -41,11 +41,14 @@ def dpo_loss(
         L = -log σ( β · [ (log π(y_w|x) - log π(y_l|x)) - (log π_ref(y_w|x) - log π_ref(y_l|x)) ] )
 
     参数（都是形状 [B] 的张量，每个元素是一条回答的“序列 log 概率”之和）：
-        policy_chosen_log_probs:   策略模型对 chosen（好回答）的 log π(y_w|x)
-        policy_rejected_log_probs: 策略模型对 rejected（差回答）的 log π(y_l|x)
+        policy_chosen_log_probs:   策略模型对 chosen（偏好数据里被选中的回答）的 log π(y_w|x)
+        policy_rejected_log_probs: 策略模型对 rejected（落选的回答）的 log π(y_l|x)
         ref_chosen_log_probs:      参考模型（冻结）对 chosen 的 log π_ref(y_w|x)
         ref_rejected_log_probs:    参考模型（冻结）对 rejected 的 log π_ref(y_l|x)
-        beta:                      β 温度系数，控制策略模型能偏离参考模型多远
+        beta:                      β：第 2 课 RLHF 目标里 KL 惩罚的系数。在这个损失里，它决定相对改进
+                                   （下面步骤 3 的 logits，两个 log ratio 之差）要多大才算“够了”：损失只看
+                                   β·logits，β 越小，降到同样的损失需要越大的间隔。它是一个软的尺度，
+                                   不是偏离参考模型的上限（第 3 课）
 
     返回：
         标量张量（0 维），即 batch 内每条样本损失的平均值（float32 或 float64）。
@@ -164,13 +167,17 @@ def dpo_train_step(policy, batch, ref_chosen_log_probs, ref_rejected_log_probs, 
         ref_chosen_log_probs:   [B]，参考模型对 chosen 的序列 log 概率（训练前算好，不需要梯度）
         ref_rejected_log_probs: [B]，参考模型对 rejected 的序列 log 概率
         optimizer:              优化器（例如 AdamW）
-        beta:                   β 温度系数
+        beta:                   β，原样传给 TODO 1 和 TODO 4（含义见 TODO 1）
 
     返回：字典 {"loss": float, 以及 TODO 4 的四个指标}
 
     要求：
         - 整个 2B batch 只前向一次（不要对 chosen 和 rejected 分别前向两次——一次前向更快，也是 TRL 的做法）；
         - 用你的 TODO 2、TODO 1、TODO 4，做一步完整的优化（清梯度、反向传播、更新参数）；
+        - 每一步恰好调用一次 dpo_loss（TODO 1）来得到损失，不要把损失公式直接写在这里：
+          检查器会把 dpo_loss 换成它自己的替身函数，单独检查 TODO 5 的连接；`--loss-type` 训练时，
+          训练循环也是把这一次 dpo_loss 调用换成你的选做 TODO 6（training/dpo.py 的 LossSwap）。
+          公式写在这里、或调用不止一次，这种替换就不起作用，`--loss-type` 训练会停下并给出一行中文说明；
         - 不要在这里裁剪梯度或调整学习率：训练循环会在 optimizer.step() 之前自动裁剪。
     卡住了再看第 4 课讲义里可以展开的“提示”。
     """
@@ -203,16 +210,19 @@ def preference_loss(
         "sigmoid"       −log σ(β·z)                                   就是 TODO 1 的 DPO
         "robust"        [−(1−ε)·log σ(β·z) + ε·log σ(−β·z)] / (1−2ε)  ε = label_smoothing：
                         假设每条标注以概率 ε 被标反时的无偏估计（Chowdhury et al., 2024）
-        "hinge"         max(0, 1 − β·z)                               SLiC 的合页损失
+        "hinge"         max(0, 1 − β·z)                               合页损失（思路来自 SLiC；SLiC-HF 原文不减参考模型、
+                                                                      另加监督损失，这里同 TRL 减去参考模型）
         "ipo"           (z̄ − 1/(2β))²                                 IPO（Azar et al., 2023）
-        "sigmoid_norm"  −log σ(β·z̄)                                   按长度归一化（SimPO 的做法）
+        "sigmoid_norm"  −log σ(β·z̄)                                   按长度归一化的 DPO（Tülu 3 的做法；
+                                                                      不是 SimPO：SimPO 没有参考模型，另有间隔 γ）
 
     其中 z̄ = c / chosen_lengths − r / rejected_lengths：先把两条回答的 log ratio 各自除以它的 token 数
     （每个 token 的平均），再相减。chosen_lengths / rejected_lengths 是形状 [B] 的张量：每条回答参与求和的
     token 数（TODO 2 的掩码里 1 的个数）。只有 "ipo" 和 "sigmoid_norm" 用到它们，其余类型忽略；
     label_smoothing 只有 "robust" 用到。
 
-    其他 loss_type：抛出 ValueError，消息用中文说明可选的类型。
+    其他 loss_type：抛出 ValueError（拼错的类型不能悄悄当成别的损失；返回结果或抛别的异常都不对）。
+    消息最好用中文写明收到的值和全部可选的类型，拼错的人一眼就知道怎么改（检查会提醒，但不扣分）。
 
     提示：和 TODO 1 一样用 F.logsigmoid；β 乘在哪里、除以长度在相减之前还是之后，对照上面的公式。
     卡住了再看第 6 课讲义里可以展开的“提示”。

@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from step5_rlhf.assess import Grader, check_submission, grade_submission
+from step5_rlhf.checks.report import format_report, report_html
 from step5_rlhf.grading.runner import ForkServer, use_fork_server
 from submissions import make_submission
 
@@ -228,9 +229,9 @@ def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
         robust="(-(1 - eps) * torch.log(torch.sigmoid(beta * z)) + eps * torch.log(torch.sigmoid(-beta * z))) / (1 - 2 * eps)"),
      "F.logsigmoid"),
     ("preference_loss", "unknown_type_falls_through", preference(check="pass"), "ValueError"),
-    ("preference_loss", "message_not_chinese", preference(check='if loss_type not in ("sigmoid", "robust", "hinge", "ipo", '
-                                                               '"sigmoid_norm"):\n        raise ValueError("unknown loss")'),
-     "中文"),
+    ("preference_loss", "unknown_type_other_exception", preference(
+        check='if loss_type not in ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm"):\n        raise KeyError(loss_type)'),
+     "别的异常"),
     ("reward_model_loss", "sign_flipped", """
 def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
     return -F.logsigmoid(rejected_rewards - chosen_rewards).mean()
@@ -356,6 +357,9 @@ def dpo_train_step(policy, batch, rc, rr, optimizer, beta=0.1):
     ("preference_loss", "float_lengths", preference(lc="chosen_lengths.float()", lr="rejected_lengths.float()")),
     ("preference_loss", "ipo_expanded", preference(ipo="(2 * beta * z - 1) ** 2 / (4 * beta ** 2)")),
     ("preference_loss", "hinge_clamp", preference(hinge="(1 - beta * z).clamp(min=0)")),
+    # the unknown-type message's wording is advice, not points (see test_todo6_message_wording_is_advice_not_points)
+    ("preference_loss", "message_not_chinese", preference(
+        check='if loss_type not in ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm"):\n        raise ValueError(loss_type)')),
     ("reward_model_loss", "softplus", """
 def reward_model_loss(chosen_rewards, rejected_rewards, margin=None):
     if margin is None:
@@ -424,6 +428,44 @@ def test_common_mistake_fails_with_its_hint(todo, name, source, phrase, mode, ju
 def test_correct_alternative_passes(todo, name, source, mode, judge):
     result = judge("alternative", _locate(ALTERNATIVES, todo, name), mode)[todo]
     assert result.passed, (result.message, result.hint)
+
+
+UNKNOWN_TYPE_MESSAGES = [
+    ("bare_value", "raise ValueError(loss_type)"),
+    ("english", 'raise ValueError(f"unknown loss_type {loss_type!r}")'),
+    ("chinese_without_choices", 'raise ValueError(f"不认识的 loss_type：{loss_type}")'),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name,statement", UNKNOWN_TYPE_MESSAGES, ids=[m[0] for m in UNKNOWN_TYPE_MESSAGES])
+def test_todo6_message_wording_is_advice_not_points(name, statement, mode, tmp_path):
+    """Raising ValueError for an unknown loss_type earns TODO 6's points whatever its message says;
+    a message that is not Chinese or does not name the choices gets a Chinese note, not a deduction."""
+    path = make_submission(tmp_path, name, preference(
+        check=f'if loss_type not in ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm"):\n        {statement}'))
+    if mode == "check":
+        (result,) = check_submission(path, ["preference_loss"])
+    else:
+        (result,) = grade_submission(path, Grader.from_repo(seed=20261201), ["preference_loss"]).todos
+    assert result.passed and result.score == result.max_score == 2, (result.message, result.hint)
+    assert "可选" in result.hint and "不扣分" in result.hint, result.hint
+    assert "建议" in result.message
+    assert "建议：" in format_report([result]) and "建议：" in report_html([result])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_todo6_reference_message_gets_no_note_and_a_returned_result_loses_the_points(mode, tmp_path):
+    right = make_submission(tmp_path, "right", "")
+    falls_through = make_submission(tmp_path, "falls_through", preference(check="pass"))
+    if mode == "check":
+        verdicts = [check_submission(path, ["preference_loss"])[0] for path in (right, falls_through)]
+    else:
+        grader = Grader.from_repo(seed=20261201)
+        verdicts = [grade_submission(path, grader, ["preference_loss"]).todos[0] for path in (right, falls_through)]
+    assert verdicts[0].passed and verdicts[0].hint == "" and "建议" not in verdicts[0].message
+    assert verdicts[1].status == "wrong" and verdicts[1].score == 0
+    assert "返回了结果" in verdicts[1].message, verdicts[1].message
 
 
 def test_an_answer_right_only_on_the_practice_inputs_fails_grading(tmp_path):

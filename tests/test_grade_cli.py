@@ -111,3 +111,23 @@ def test_usage_errors_exit_non_zero(tmp_path):
         main(["grade"])
     assert exc.value.code == 2
     assert main(["grade", str(tmp_path)]) == 2  # a directory without any .py file
+
+
+def test_todo6_message_wording_costs_no_bonus_and_is_reported_as_advice(tmp_path):
+    # A right TODO 6 whose ValueError for an unknown loss_type has a bare, non-Chinese message.
+    path = make_submission(tmp_path, "dave", '''
+_reference_preference_loss = preference_loss
+def preference_loss(pc, pr, rc, rr, beta=0.1, loss_type="sigmoid", label_smoothing=0.0, chosen_lengths=None,
+                    rejected_lengths=None):
+    if loss_type not in LOSS_TYPES:
+        raise ValueError(loss_type)
+    return _reference_preference_loss(pc, pr, rc, rr, beta, loss_type, label_smoothing, chosen_lengths, rejected_lengths)
+''')
+    out_json = tmp_path / "out.json"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["grade", str(path), "--json", str(out_json), "--quiet", "--seed", "11"]) == 0
+    (record,) = json.loads(out_json.read_text(encoding="utf-8"))
+    assert (record["score"], record["bonus"]) == (MAX_SCORE, BONUS_MAX)
+    entry = record["todos"]["preference_loss"]
+    assert entry["status"] == "passed" and entry["score"] == 2
+    assert "不扣分" in entry["hint"] and "建议" in entry["message"]

@@ -159,7 +159,7 @@ def test_seed_material_is_kept():
         "- [ ] 解释 RLHF 的目标（让模型输出符合人类偏好）",
         "- [ ] 解释 DPO 相比 PPO 的优势（无需奖励模型）",
         "- [ ] 实现 DPO Loss",
-        "- [ ] 理解 β 参数的作用（控制偏离程度）",
+        "- [ ] 理解 β 参数的作用",
         "Step 6",
         "../step6_vlm/",
     ):
@@ -182,6 +182,30 @@ def test_one_term_per_idea_and_the_lesson_structure():
     # lesson 4 uses the package's public functions, not its internals
     code_04 = "\n".join(c.source for c in cells["04_dpo_training.ipynb"] if c.cell_type == "code")
     assert "train_dpo(" not in code_04 and "prepare(" not in code_04 and "build_reference" not in code_04
+
+def test_lessons_2_and_3_say_what_beta_is_and_define_their_rl_terms():
+    cells = {name: _read(name).cells for name in ("02_ppo_vs_dpo.ipynb", "03_dpo_loss.ipynb")}
+    text = {name: "\n".join(c.source for c in nb) for name, nb in cells.items()}
+    solution = paths.SOLUTION.read_text(encoding="utf-8")
+    # β is the KL coefficient and, in the DPO loss, a soft scale for the margin; not a bound on how far the policy moves
+    for where, body in (*text.items(), ("solution", solution)):
+        assert "控制策略模型能偏离参考模型多远" not in body.replace("只写“β 控制策略模型能偏离参考模型多远”", ""), where
+        assert "KL 惩罚的系数" in body, where
+    rubric = next(c.source for c in cells["03_dpo_loss.ipynb"] if "answer_beta" == (_nbgrader(c) or {}).get("grade_id"))
+    assert "不给这 1 分" in rubric and "间隔" in rubric
+    # lesson 2: every RL term is explained where it is first used, and the KL divergence is written out
+    lesson2 = text["02_ppo_vs_dpo.ipynb"]
+    for term in ("**rollout**", "**on-policy**", "**策略梯度**", "**价值模型**", "**GAE**", "**裁剪**", "γ", "λ", "ε"):
+        assert term in lesson2, term
+    assert r"\mathrm{KL}(\pi_\theta \,\|\, \pi_{ref}) = \mathbb{E}_{y \sim \pi_\theta(\cdot \mid x)}" in lesson2
+    assert "即可验证" not in lesson2 and "理论上" in lesson2 and "实践中" in lesson2
+    assert "两者优化的是**同一个**目标" not in lesson2
+    # lesson 3: chosen/rejected are labels (some flipped), never the judge's "好回答"; the length bias comes from the sum
+    lesson3 = text["03_dpo_loss.ipynb"]
+    assert "chosen 总是更好" not in lesson3 and "标反" in lesson3
+    assert "chosen（好回答）" not in lesson3 + lesson2 and "rejected（差回答）" not in lesson3 + lesson2
+    assert "log 概率之和的绝对值越大" not in lesson3 and "代理" in lesson3
+
 
 # ---------------------------------------------------------------------------
 # Executing the notebooks

@@ -157,10 +157,12 @@ def _chinese(text: str) -> bool:
 
 
 def run_raises(func, case: Case, seed: int) -> dict:
-    """A case on bad input: whether the call raised, a ValueError, with a Chinese message (booleans: the
-    grader gets plain values only).
+    """A case on bad input: whether the call raised, a ValueError, with a Chinese message that names
+    every valid choice (``case.options["choices"]``). Booleans only: the grader gets plain values.
 
-    NotImplementedError still propagates: an untouched stub is "not done", not a wrong answer.
+    Whether it raised, and what, decides the case; the message's wording is advice (a note on a
+    passing case, see the TODO's check module). NotImplementedError still propagates: an untouched
+    stub is "not done", not a wrong answer.
     """
     args = case.arguments(seed)
     try:
@@ -168,9 +170,11 @@ def run_raises(func, case: Case, seed: int) -> dict:
     except NotImplementedError:
         raise
     except Exception as error:  # noqa: BLE001 - what was raised is the answer here
-        return {"value": {"raised": True, "value_error": isinstance(error, ValueError), "chinese": _chinese(str(error))},
+        message = str(error)
+        return {"value": {"raised": True, "value_error": isinstance(error, ValueError), "chinese": _chinese(message),
+                          "names_choices": all(choice in message for choice in case.options.get("choices", ()))},
                 "modified": []}
-    return {"value": {"raised": False, "value_error": False, "chinese": False}, "modified": []}
+    return {"value": {"raised": False, "value_error": False, "chinese": False, "names_choices": False}, "modified": []}
 
 
 def run_case(module, case: Case, seed: int) -> dict:

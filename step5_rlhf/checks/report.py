@@ -36,8 +36,8 @@ def format_report(results, title="") -> str:
                      + pad(r.todo.name, 26) + pad(r.todo.title, 26) + f"{r.score}/{r.max_score}")
         if r.status not in ("passed", "not_done"):
             lines.append(f"      {r.message}")
-        if r.status != "passed" and r.hint:
-            lines.append(f"      提示：{r.hint}")
+        if r.hint:  # on a passed TODO: advice that cost no points
+            lines.append(f"      {'建议' if r.status == 'passed' else '提示'}：{r.hint}")
     lines.append(totals_line(results))
     return "\n".join(lines)
 
@@ -49,8 +49,8 @@ def report_html(results, title="") -> str:
     for r in results:
         status = f'<b style="color:{COLOR[r.status]}">{STATUS_TEXT[r.status]}</b>'
         detail = "" if r.status in ("passed", "not_done") else html.escape(r.message)
-        if r.status != "passed" and r.hint:
-            detail += ("<br>" if detail else "") + "提示：" + html.escape(r.hint)
+        if r.hint:  # on a passed TODO: advice that cost no points
+            detail += ("<br>" if detail else "") + ("建议：" if r.status == "passed" else "提示：") + html.escape(r.hint)
         rows.append(f"<tr><td {cell}>{status}</td><td {cell}>{r.todo.label}</td><td {cell}><code>{r.todo.name}</code></td>"
                     f"<td {cell}>{html.escape(r.todo.title)}</td><td {cell}>{r.score}/{r.max_score}</td>"
                     f"<td {cell}>{detail}</td></tr>")

@@ -1,5 +1,10 @@
 """Optional TODO 6 `preference_loss`: its cases (every loss type, ε > 0, unequal lengths, an unknown
-type), how its answer is compared, and its hints."""
+type), how its answer is compared, and its hints.
+
+For the unknown type, raising ValueError is the answer (returning some loss, or raising another
+exception, fails the case); how the message is worded is advice only: a ValueError whose message is
+not Chinese or does not name the valid types passes, with a note (``value_note``) shown to the student.
+"""
 
 import torch
 
@@ -11,6 +16,7 @@ TODO = "preference_loss"
 ARGUMENTS = ("policy_chosen_log_probs", "policy_rejected_log_probs", "ref_chosen_log_probs", "ref_rejected_log_probs",
              "beta", "loss_type", "label_smoothing", "chosen_lengths", "rejected_lengths")
 POLICY = ARGUMENTS[:2]
+LOSS_TYPES = ("sigmoid", "robust", "hinge", "ipo", "sigmoid_norm")
 
 
 def _lengths(g, batch, low=3, high=40):
@@ -59,7 +65,7 @@ CASES = [
     Case(TODO, "robust_large_margin", "loss_type=\"robust\"，极大的 margin（β·z 约为 ±150），float32", _robust_large_margin,
          68, POLICY),
     Case(TODO, "unknown_type", "不认识的 loss_type（\"sigmiod\"）应抛出 ValueError", _unknown, 69,
-         runner="raises"),
+         runner="raises", options={"choices": LOSS_TYPES}),
 ]
 
 
@@ -74,6 +80,18 @@ def raised_difference(actual, expected):
         return "不认识的 loss_type 应该抛出 ValueError，你的函数却返回了结果（拼错的类型不能悄悄当成别的损失）"
     if actual.get("value_error") is not True:
         return "不认识的 loss_type 应该抛出 ValueError，你抛出的是别的异常"
-    if actual.get("chinese") is not True:
-        return "ValueError 的消息请用中文写明可选的 loss_type"
-    return None
+    return None  # the message's wording is advice, not points: see value_note
+
+
+MESSAGE_ADVICE = ("不认识的 loss_type 时，ValueError 的消息最好用中文写明收到的值和全部可选的类型"
+                  "（例如“不认识的 loss_type：'sigmiod'。可选：sigmoid、robust、hinge、ipo、sigmoid_norm”），"
+                  "拼错的人一眼就知道怎么改。这一条只是建议，不扣分。")
+
+
+def value_note(actual, expected):
+    """Advice on a case that passed, or None: the unknown-type ValueError's message."""
+    if not isinstance(expected, dict) or not isinstance(actual, dict):
+        return None
+    if actual.get("chinese") is True and actual.get("names_choices") is True:
+        return None
+    return MESSAGE_ADVICE

@@ -4,6 +4,9 @@ This is the single set of checks behind pytest, `step5-rlhf check`, `step5-rlhf 
 nbgrader course. A TODO is all-or-nothing, like an nbgrader test cell. The judge gets the
 outputs of each run (from a child process) and an expectations object (shipped data or the live
 reference); it never runs student code itself.
+
+A check module may also give advice that costs nothing (``value_note(actual, expected)``, e.g. how
+an error message is worded): a TODO that passes carries it as its hint, and its message says so.
 """
 
 from dataclasses import asdict, dataclass
@@ -28,7 +31,7 @@ class TodoResult:
     todo: Todo
     status: str  # passed | not_done | wrong | error
     message: str  # one Chinese line: what was found
-    hint: str = ""  # what to do about it
+    hint: str = ""  # what to do about it (on a passed TODO: advice that cost no points)
     case: str = ""  # the case that decided it
 
     @property
@@ -104,11 +107,19 @@ def _run_problem(module, run, outputs, expectations):
     return problem, hint
 
 
+def _run_note(module, run, outputs, expectations):
+    """Advice on a run that passed (the module's ``value_note``), or ''."""
+    note = getattr(module, "value_note", None)
+    if note is None or run.case.runner == "train_step" or not isinstance(outputs, dict):
+        return ""
+    return note(outputs.get("value"), expectations.expected(run)["value"]) or ""
+
+
 def judge_todo(todo: Todo, results: dict, runs, expectations) -> TodoResult:
     """Verdict for one TODO from the results of its runs (run key -> CaseResult)."""
     module = registry.MODULES[todo.name]
     runs = [run for run in runs if run.case.todo == todo.name]
-    failures = []
+    failures, notes = [], []
     for run in runs:
         result = results[run.key]
         if not result.ok:
@@ -121,6 +132,10 @@ def judge_todo(todo: Todo, results: dict, runs, expectations) -> TodoResult:
             problem, hint = found
             failures.append((run, TodoResult(todo, "wrong", f"用例「{run.what}」：{problem}",
                                              hint or "对照文档字符串里的步骤再检查一遍。", run.case.name)))
+        else:
+            note = _run_note(module, run, result.outputs, expectations)
+            if note and note not in notes:
+                notes.append(note)
     if todo.name == "dpo_train_step" and failures:
         # TODO 5 passes when it matches the reference end to end (inlined maths is fine), or when it
         # is wired right with the checker's stand-ins for TODO 1/2/4, so that a mistake in an earlier
@@ -133,4 +148,7 @@ def judge_todo(todo: Todo, results: dict, runs, expectations) -> TodoResult:
         failures = spied_failed
     if failures:
         return failures[0][1]
-    return TodoResult(todo, "passed", f"{todo.label} 通过：{len(runs)} 个用例的数值、梯度都与参考答案一致")
+    message = f"{todo.label} 通过：{len(runs)} 个用例的数值、梯度都与参考答案一致"
+    if notes:
+        return TodoResult(todo, "passed", f"{message}。建议（不扣分）：{' '.join(notes)}", " ".join(notes))
+    return TodoResult(todo, "passed", message)
