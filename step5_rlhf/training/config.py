@@ -18,8 +18,7 @@ class PretrainConfig:
     """预训练：在预训练语料（data/pretrain.txt）上做下一个词预测，模型从这里学到这个世界的知识。"""
 
     steps: int = 400
-    batch_size: int = 32  # blocks per step
-    block: int = 64  # tokens per block, cut from the corpus with its documents joined end to end
+    batch_size: int = 32  # documents per step
     lr: float = 1e-2
     warmup: int = 20
 

@@ -1,8 +1,8 @@
 """预训练：模型先读一遍这个世界的“网页”（data/pretrain.txt），学会所有话题的知识——也学会了里面的错误。
 
-和真实的大模型一样，只做下一个词预测：把语料里的文档首尾相接成一条长长的 token 流，每一步随机截取
-batch_size 段、每段 block 个 token。分布外的话题只出现在这里：之后 SFT 和 DPO 都没见过它们，
-模型对它们的了解全部来自预训练。
+和真实的大模型一样，只做下一个词预测：每一步取 batch_size 篇文档（长短相近的放在一批，补齐最少），
+每个位置预测下一个 token。分布外的话题只出现在这里：之后 SFT 和 DPO 都没见过它们，模型对它们的了解
+全部来自预训练。
 
 预训练好的模型缓存在 <缓存目录>/pretrain/<键>/，键由语料、分词器、模型结构、种子和 PretrainConfig 决定。
 """
@@ -11,12 +11,11 @@ import dataclasses
 import hashlib
 import json
 
-import torch
-from tqdm.auto import tqdm
+import random
 
-from .device import autocast
-from .dpo import make_optimizer
-from .sft import RECIPE, warmup_cosine
+import torch
+
+from .sft import RECIPE, fit_rows
 
 
 def cache_key(documents, tokenizer, model, seed, settings) -> str:
@@ -31,31 +30,12 @@ def encode(tokenizer, documents) -> list:
     return [ids + [tokenizer.eos_token_id] for ids in tokenizer(documents)["input_ids"]]
 
 
-def token_stream(encoded) -> torch.Tensor:
-    """All encoded documents as one 1-D stream of token ids, one after another."""
-    return torch.tensor([token for ids in encoded for token in ids])
+def train_pretrain(model, documents, pad_id, device, seed, settings, progress=True):
+    """在语料上做 settings.steps 步下一个词预测。documents：encode() 的结果；settings: PretrainConfig。
 
-
-def train_pretrain(model, stream, device, seed, settings, progress=True):
-    """在 token 流上做 settings.steps 步下一个词预测（AdamW，先预热再余弦衰减）。settings: PretrainConfig。"""
-    generator = torch.Generator().manual_seed(seed)
+    一篇文档一行（<bos> 之后的每个 token 都算损失），和 SFT 同一个训练循环；beta2 = 0.95 是大学习率预训练的常用值。
+    """
+    rng = random.Random(seed)
     torch.manual_seed(seed)
-    # beta2 = 0.95: the usual choice for language-model pretraining at a high learning rate
-    optimizer = make_optimizer(model.parameters(), settings.lr, betas=(0.9, 0.95))
-    schedule = warmup_cosine(optimizer, settings.warmup, settings.steps)
-    offsets = torch.arange(settings.block)
-    model.train()
-    bar = tqdm(range(settings.steps), desc="预训练", disable=not progress, leave=False)
-    for _ in bar:
-        starts = torch.randint(0, len(stream) - settings.block, (settings.batch_size, 1), generator=generator)
-        ids = stream[starts + offsets].to(device)
-        with autocast(device):
-            loss = model(input_ids=ids, labels=ids).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-    model.eval()
-    return model
+    rows = [(ids[:1], ids[1:]) for ids in documents]
+    return fit_rows(model, rows, pad_id, device, rng, settings, "预训练", progress, betas=(0.9, 0.95))

@@ -119,7 +119,7 @@ def build_reference(setup, config: TrainConfig, device, log=None, timings=None):
     model, documents = setup["model"].to(device), []
     if corpus:
         documents = pretrain.encode(tokenizer, corpus)
-        model = _pretrained(model, documents, root / "pretrain" / pretrained, device, config, log)
+        model = _pretrained(model, documents, tokenizer.pad_token_id, root / "pretrain" / pretrained, device, config, log)
     timings["pretrain"] = time.perf_counter() - started
     started = time.perf_counter()
     train_sft(model, setup["train_examples"], tokenizer.pad_token_id, device, config.seed, config.sft, config.progress,
@@ -129,13 +129,13 @@ def build_reference(setup, config: TrainConfig, device, log=None, timings=None):
     return model, False
 
 
-def _pretrained(model, documents, folder, device, config, log):
+def _pretrained(model, documents, pad_id, folder, device, config, log):
     """The model after pretraining on the corpus: from the cache, or trained now and cached."""
     cached = load_cached(folder)
     if cached is not None:
         log("预训练：读取缓存")
         return cached.to(device)
-    pretrain.train_pretrain(model, pretrain.token_stream(documents), device, config.seed, config.pretrain, config.progress)
+    pretrain.train_pretrain(model, documents, pad_id, device, config.seed, config.pretrain, config.progress)
     save_atomically(model, folder)
     log("预训练完成")
     return model

@@ -25,7 +25,7 @@ from .device import autocast
 from .dpo import make_optimizer
 
 
-RECIPE = "2"  # bumped when the warm start's code changes, so that an old cache is not reused
+RECIPE = "3"  # bumped when the warm start's code changes, so that an old cache is not reused
 
 
 def cache_key(data_fingerprint, model, base, seed, settings) -> str:
@@ -95,20 +95,14 @@ def warmup_cosine(optimizer, warmup, steps):
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
 
 
-def train_sft(model, examples, pad_id, device, seed, settings, progress=True, documents=()):
-    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失），混入预训练语料。settings: SFTConfig。
-
-    documents：预训练语料的 token 列表（每篇以 <bos> 开头、<eos> 结尾），没有时不混。
-    """
-    rng = random.Random(seed)
-    rows = _sequences(examples, documents, settings.corpus_mix, rng)
-    torch.manual_seed(seed)
-    optimizer = make_optimizer(model.parameters(), settings.lr)
-    steps, warmup = settings.steps, settings.warmup
-    schedule = warmup_cosine(optimizer, warmup, steps)
+def fit_rows(model, rows, pad_id, device, rng, settings, desc, progress=True, betas=(0.9, 0.999)):
+    """Next-token training on (prompt ids, scored ids) rows, settings.steps batches of similar length:
+    the loop SFT and pretraining share (AdamW, warm-up then cosine decay, gradients clipped at 1)."""
+    optimizer = make_optimizer(model.parameters(), settings.lr, betas=betas)
+    schedule = warmup_cosine(optimizer, settings.warmup, settings.steps)
     model.train()
-    batches = length_grouped_batches([len(p) + len(r) for p, r in rows], settings.batch_size, steps, rng)
-    bar = tqdm(batches, desc="SFT 热启动", disable=not progress, leave=False)
+    batches = length_grouped_batches([len(p) + len(r) for p, r in rows], settings.batch_size, settings.steps, rng)
+    bar = tqdm(batches, desc=desc, disable=not progress, leave=False)
     for index in bar:
         ids, attention, labels = _batch([rows[i] for i in index], pad_id, device)
         with autocast(device):
@@ -121,6 +115,17 @@ def train_sft(model, examples, pad_id, device, seed, settings, progress=True, do
         bar.set_postfix(loss=f"{loss.item():.3f}")
     model.eval()
     return model
+
+
+def train_sft(model, examples, pad_id, device, seed, settings, progress=True, documents=()):
+    """在 chosen 和 rejected 两种回答上做监督微调（只对回答部分算损失），混入预训练语料。settings: SFTConfig。
+
+    documents：预训练语料的 token 列表（每篇以 <bos> 开头、<eos> 结尾），没有时不混。
+    """
+    rng = random.Random(seed)
+    rows = _sequences(examples, documents, settings.corpus_mix, rng)
+    torch.manual_seed(seed)
+    return fit_rows(model, rows, pad_id, device, rng, settings, "SFT", progress)
 
 
 def load_cached(folder):
