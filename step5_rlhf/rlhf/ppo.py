@@ -1,15 +1,20 @@
 """PPO，按 InstructGPT 的做法（传统 RLHF 的第 3 步），一个文件读完。
 
 每一轮：
-1. rollout：策略模型给一批训练提示词各写一个回答（温度 1 采样）；
-2. 打分：奖励模型给整条回答一个分数；每个回答 token 还有一项 KL 惩罚 −β_KL·(log π − log π_ref)，
-   分数加在最后一个 token 上（所以“偏离参考模型”在每一步都要付出代价）；
-3. 价值头估计每个位置之后还能拿到多少奖励；GAE 把奖励和价值变成每个 token 的优势（advantage），再白化；
-4. 在这批 rollout 上训练几轮（epochs）：裁剪的策略损失（ratio 限制在 1 ± ε）+ 裁剪的价值损失。
+1. rollout：策略模型给一批训练提示词写回答（温度 1 采样；每个提示词可以写几个，`samples_per_prompt`）；
+2. 打分：奖励模型给整条回答一个分数，在这批回答里白化（均值 0、标准差 1，`whiten_rewards`），没写完（没有 <eos>）的
+   再扣 `missing_eos_penalty`；每个回答 token 还有一项 KL 惩罚 −β_KL·(log π − log π_ref)，分数加在最后一个 token 上
+   （所以“偏离参考模型”在每一步都要付出代价）；β_KL 可以固定，也可以按 `kl_target` 自动调（Ziegler et al., 2019）；
+3. 价值函数估计每个位置之后还能拿到多少奖励：默认是策略模型身上的一个新头（和策略共用一个 Transformer），
+   也可以是一个从奖励模型出发的独立价值模型（`value_model`，InstructGPT 的做法，多一个模型）；
+   GAE 把奖励和价值变成每个 token 的优势（advantage），再白化（`whiten_advantages`）；
+4. 在这批 rollout 上训练几轮（epochs）：裁剪的策略损失（ratio 限制在 1 ± ε）+ 裁剪的价值损失；前 `value_warmup` 轮只训练价值函数。
 
-和 DPO 比一比：这里内存里同时有策略模型（带价值头）、参考模型和奖励模型，每一轮都要生成文本。
+每个开关都是 PPOConfig 里一个有名字的设置，它们各自的作用在 benchmarks/bench_compare.py 里量。
+和 DPO 比一比：这里内存里同时有策略模型（带价值头）、参考模型和奖励模型（独立价值模型时再多一个），每一轮都要生成文本。
 """
 
+import copy
 import math
 import random
 import time
@@ -27,37 +32,62 @@ class PPOConfig:
     """PPO 的全部设置（名字与常见实现一致）。"""
 
     kl_coef: float = 0.2  # β_KL: the price of each nat of log-ratio to the reference, per token
+    kl_target: float = None  # adaptive β_KL (Ziegler et al., 2019): steer the rollouts' KL to this many nats (None: fixed)
+    whiten_rewards: bool = True  # scale the reward model's scores to mean 0, std 1 within each rollout batch
+    whiten_advantages: bool = True  # scale GAE's advantages to mean 0, std 1 within each rollout batch
+    value_model: str = "shared"  # "shared": a head on the policy; "reward_model": a separate model started from the RM
+    value_warmup: int = 0  # first iterations that train only the value function (the policy waits for useful advantages)
+    samples_per_prompt: int = 1  # answers per prompt in a rollout batch (rollout_prompts answers in all)
     iterations: int = 40  # rollout batches
     rollout_prompts: int = 32  # answers generated per iteration
     epochs: int = 2  # PPO passes over each rollout batch
     minibatch: int = 16
-    lr: float = 2e-4  # 3e-4 and up: the KL runs away and the judge's rate falls while the reward model's score rises
+    lr: float = 2e-4
     clip: float = 0.2  # ε of the clipped ratio
     value_clip: float = 0.2
     vf_coef: float = 0.5
     gamma: float = 1.0
     lam: float = 0.95
     temperature: float = 1.0
-    max_new_tokens: int = 56
+    max_new_tokens: int = 48
     max_grad_norm: float = 1.0
-    missing_eos_penalty: float = None  # subtracted from the score of an answer cut off before <eos> (None: off)
+    missing_eos_penalty: float = 1.0  # subtracted from the score of an answer cut off before <eos> (None: off)
     seed: int = 0
 
 
 class PolicyWithValue(torch.nn.Module):
-    """The policy language model plus a value head on its last hidden states (zero-initialised)."""
+    """The policy language model plus its value function: a zero-initialised head on the policy's own last hidden
+    states ("shared"), or a separate model started from the reward model (`ValueModel`, InstructGPT's choice)."""
 
-    def __init__(self, lm):
+    def __init__(self, lm, value_model=None):
         super().__init__()
-        self.lm = lm
-        self.value = torch.nn.Linear(lm.config.hidden_size, 1)
-        torch.nn.init.zeros_(self.value.weight)
-        torch.nn.init.zeros_(self.value.bias)
+        self.lm, self.value_model = lm, value_model
+        if value_model is None:
+            self.value = torch.nn.Linear(lm.config.hidden_size, 1)
+            torch.nn.init.zeros_(self.value.weight)
+            torch.nn.init.zeros_(self.value.bias)
 
     def forward(self, input_ids, attention_mask, position_ids):
+        shared = self.value_model is None
         out = self.lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                      output_hidden_states=True)
-        return out.logits.float(), self.value(out.hidden_states[-1]).squeeze(-1).float()
+                      output_hidden_states=shared)
+        if shared:
+            return out.logits.float(), self.value(out.hidden_states[-1]).squeeze(-1).float()
+        return out.logits.float(), self.value_model(input_ids, attention_mask, position_ids)
+
+
+class ValueModel(torch.nn.Module):
+    """A value model initialised from the reward model: its transformer and score head (copied, trainable), read at
+    every position. It starts out knowing which answers score well, so the first advantages already mean something."""
+
+    def __init__(self, reward_model):
+        super().__init__()
+        self.body = copy.deepcopy(reward_model.base_model).requires_grad_(True)
+        self.head = copy.deepcopy(reward_model.score).requires_grad_(True)
+
+    def forward(self, input_ids, attention_mask, position_ids):
+        hidden = self.body(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids).last_hidden_state
+        return self.head(hidden).squeeze(-1).float()
 
 
 # ---- the four pieces the unit tests pin down -------------------------------------------------------
@@ -138,13 +168,16 @@ def train_ppo(policy_lm, reference, reward_model, tokenizer, prompts, device, co
 
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
-    model = PolicyWithValue(policy_lm).to(device)
+    value_model = ValueModel(reward_model) if config.value_model == "reward_model" else None
+    model = PolicyWithValue(policy_lm, value_model).to(device)
+    kl_coef = config.kl_coef
     optimizer = make_optimizer(model.parameters(), config.lr)
     reference.eval()
     history = []
     for iteration in tqdm(range(config.iterations), desc="PPO", disable=not progress, leave=False):
         started = time.perf_counter()
-        batch_prompts = rng.sample(prompts, min(config.rollout_prompts, len(prompts)))
+        distinct = rng.sample(prompts, min(config.rollout_prompts // config.samples_per_prompt, len(prompts)))
+        batch_prompts = [prompt for prompt in distinct for _ in range(config.samples_per_prompt)]
         model.eval()
         responses, tokens = generate(policy_lm, tokenizer, batch_prompts, device, seed=config.seed * 100_003 + iteration,
                                      max_new_tokens=config.max_new_tokens, temperature=config.temperature)
@@ -155,13 +188,17 @@ def train_ppo(policy_lm, reference, reward_model, tokenizer, prompts, device, co
             old_values = values[:, width - 1:-1] * mask
             ref_logits = reference(input_ids=ids, attention_mask=attention, position_ids=positions).logits.float()
             ref_logprobs = _response_logprobs(ref_logits, ids, width)
-            scores = score_texts(reward_model, tokenizer, batch_prompts, responses, device).to(device)
+            raw_scores = score_texts(reward_model, tokenizer, batch_prompts, responses, device).to(device)
+            scores = raw_scores
+            if config.whiten_rewards:
+                scores = (scores - scores.mean()) / (scores.std() + 1e-6)
             if config.missing_eos_penalty is not None:  # an unfinished answer must not win on the reward model
                 unfinished = torch.tensor([not t or t[-1] != tokenizer.eos_token_id for t in tokens], device=device)
                 scores = scores - config.missing_eos_penalty * unfinished.float()
-            rewards, log_ratio = kl_penalised_rewards(scores, old_logprobs, ref_logprobs, mask, config.kl_coef)
+            rewards, log_ratio = kl_penalised_rewards(scores, old_logprobs, ref_logprobs, mask, kl_coef)
             advantages, returns = gae(rewards, old_values, mask, config.gamma, config.lam)
-            advantages = whiten(advantages, mask)
+            if config.whiten_advantages:
+                advantages = whiten(advantages, mask)
         model.train()
         stats = []
         for _ in range(config.epochs):
@@ -173,21 +210,25 @@ def train_ppo(policy_lm, reference, reward_model, tokenizer, prompts, device, co
                 policy_loss, value_loss, clipfrac = clipped_losses(
                     logprobs, old_logprobs[pick], values[:, width - 1:-1], old_values[pick], advantages[pick],
                     returns[pick], mask[pick], config)
-                loss = policy_loss + config.vf_coef * value_loss
+                warming = iteration < config.value_warmup  # only the value head learns at first
+                loss = config.vf_coef * value_loss + (0.0 if warming else policy_loss)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
                 stats.append((policy_loss.item(), value_loss.item(), clipfrac.item()))
+        kl = log_ratio.sum(-1).mean().item()
         record = {
-            "iteration": iteration, "reward_model_score": scores.mean().item(),
-            "kl": log_ratio.sum(-1).mean().item(), "response_length": mask.sum(-1).mean().item(),
+            "iteration": iteration, "reward_model_score": raw_scores.mean().item(), "kl_coef": kl_coef,
+            "kl": kl, "response_length": mask.sum(-1).mean().item(),
             "policy_loss": sum(s[0] for s in stats) / len(stats), "value_loss": sum(s[1] for s in stats) / len(stats),
             "clipfrac": sum(s[2] for s in stats) / len(stats), "seconds": time.perf_counter() - started,
         }
         if not all(math.isfinite(v) for v in record.values()):
             raise RuntimeError(f"PPO 第 {iteration} 轮出现 NaN/inf：{record}")
         history.append(record)
+        if config.kl_target:  # proportional control, clipped: raise β_KL when the KL is above target
+            kl_coef *= 1 + max(-0.2, min(0.2, kl / config.kl_target - 1))
         if log and (iteration + 1) % 10 == 0:
             log(f"PPO 第 {iteration + 1} 轮：奖励模型分数 {record['reward_model_score']:.3f}，KL {record['kl']:.2f}")
     policy_lm.eval()
