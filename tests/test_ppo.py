@@ -128,3 +128,15 @@ def test_value_model_starts_as_the_reward_model():
     values.sum().backward()
     assert all(p.grad is not None for p in value.parameters())
     assert all(p.grad is None for p in reward_model.parameters())
+
+
+def test_leave_one_out_compares_answers_to_the_same_prompt():
+    """RLOO's baseline inside PPO: each score minus the mean of its group's other scores (one group per prompt)."""
+    from step5_rlhf.rlhf.ppo import leave_one_out
+
+    scores = torch.tensor([1.0, 2.0, 3.0, 10.0, 20.0, 30.0])
+    assert torch.allclose(leave_one_out(scores, 3), torch.tensor([-1.5, 0.0, 1.5, -15.0, 0.0, 15.0]))
+    # a prompt whose answers all score high gets no credit for being easy
+    assert torch.allclose(leave_one_out(torch.tensor([5.0, 5.0, -1.0, -1.0]), 2), torch.zeros(4))
+    with pytest.raises(ValueError, match="至少 2 个回答"):
+        leave_one_out(scores, 1)

@@ -2,8 +2,9 @@
 
 每一轮：
 1. rollout：策略模型给一批训练提示词写回答（温度 1 采样；每个提示词可以写几个，`samples_per_prompt`）；
-2. 打分：奖励模型给整条回答一个分数，在这批回答里白化（均值 0、标准差 1，`whiten_rewards`），没写完（没有 <eos>）的
-   再扣 `missing_eos_penalty`；每个回答 token 还有一项 KL 惩罚 −β_KL·(log π − log π_ref)，分数加在最后一个 token 上
+2. 打分：奖励模型给整条回答一个分数（可以先减去同一提示词其他回答的平均分，`group_baseline`，RLOO 的基线），
+   在这批回答里白化（均值 0、标准差 1，`whiten_rewards`），没写完（没有 <eos>）的再扣 `missing_eos_penalty`；
+   分数加在最后一个 token 上，每个回答 token 还有一项 KL 惩罚 −β_KL·(log π − log π_ref)
    （所以“偏离参考模型”在每一步都要付出代价）；β_KL 可以固定，也可以按 `kl_target` 自动调（Ziegler et al., 2019）；
 3. 价值函数估计每个位置之后还能拿到多少奖励：默认是策略模型身上的一个新头（和策略共用一个 Transformer），
    也可以是一个从奖励模型出发的独立价值模型（`value_model`，InstructGPT 的做法，多一个模型）；
@@ -34,6 +35,7 @@ class PPOConfig:
     kl_coef: float = 0.2  # β_KL: the price of each nat of log-ratio to the reference, per token
     kl_target: float = None  # adaptive β_KL (Ziegler et al., 2019): steer the rollouts' KL to this many nats (None: fixed)
     whiten_rewards: bool = True  # scale the reward model's scores to mean 0, std 1 within each rollout batch
+    group_baseline: bool = False  # subtract the mean score of the other answers to the same prompt (RLOO's baseline)
     whiten_advantages: bool = True  # scale GAE's advantages to mean 0, std 1 within each rollout batch
     value_model: str = "shared"  # "shared": a head on the policy; "reward_model": a separate model started from the RM
     value_warmup: int = 0  # first iterations that train only the value function (the policy waits for useful advantages)
@@ -100,6 +102,14 @@ def kl_penalised_rewards(scores, logprobs, ref_logprobs, mask, kl_coef):
     last = (mask.sum(-1).long() - 1).clamp(min=0)
     rewards[torch.arange(len(scores)), last] += scores
     return rewards, log_ratio
+
+
+def leave_one_out(scores, group):
+    """Each score minus the mean of the other `group` − 1 scores of its group (consecutive rows share a prompt)."""
+    if group < 2:
+        raise ValueError(f"group_baseline 需要每个提示词至少 2 个回答（samples_per_prompt = {group}）")
+    grouped = scores.view(-1, group)
+    return (grouped - (grouped.sum(-1, keepdim=True) - grouped) / (group - 1)).view(-1)
 
 
 def gae(rewards, values, mask, gamma=1.0, lam=0.95):
@@ -190,6 +200,8 @@ def train_ppo(policy_lm, reference, reward_model, tokenizer, prompts, device, co
             ref_logprobs = _response_logprobs(ref_logits, ids, width)
             raw_scores = score_texts(reward_model, tokenizer, batch_prompts, responses, device).to(device)
             scores = raw_scores
+            if config.group_baseline:  # compare answers to the same prompt, not prompts with each other
+                scores = leave_one_out(scores, config.samples_per_prompt)
             if config.whiten_rewards:
                 scores = (scores - scores.mean()) / (scores.std() + 1e-6)
             if config.missing_eos_penalty is not None:  # an unfinished answer must not win on the reward model
