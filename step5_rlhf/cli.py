@@ -8,7 +8,7 @@ import sys
 COMMANDS = {
     "check": ("step5_rlhf.commands.check", "检查你的练习文件：每个 TODO 一行，对 / 还没做 / 错（附提示）"),
     "train": ("step5_rlhf.commands.train", "运行小型 DPO 训练（SFT 热启动 → DPO → 评估 → 画图）"),
-    "compare": ("step5_rlhf.commands.compare", "PPO、DPO、best-of-N 的奖励–KL 前沿（frontier.json、frontier.png）"),
+    "compare": ("step5_rlhf.commands.compare", "DPO、PPO、RLOO、GRPO、best-of-N 的奖励–KL 前沿（frontier.json、frontier.png）"),
     "student": ("step5_rlhf.commands.student", "生成自学用的学生文件夹（讲义、练习文件、数据）"),
     "lab-setup": ("step5_rlhf.commands.lab_setup", "设置 JupyterLab：中文界面，关掉 nbgrader 的教师面板"),
     "grade": ("step5_rlhf.commands.grade", "教师用：批量给练习文件打分，输出 JSON / CSV"),

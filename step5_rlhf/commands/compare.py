@@ -1,11 +1,11 @@
-"""`step5-rlhf compare`：同一个参考模型出发，DPO、PPO、best-of-N 的奖励–KL 前沿（frontier.json、frontier.png）。"""
+"""`step5-rlhf compare`：同一个参考模型出发，DPO、PPO、RLOO、GRPO、best-of-N 的奖励–KL 前沿（frontier.json、frontier.png）。"""
 
 import sys
 
 
 def configure(parser) -> None:
     parser.add_argument("--out", default="runs/compare", help="输出目录（默认 runs/compare）")
-    parser.add_argument("--quick", action="store_true", help="快速版（课堂和 CI 用）：更少的提示词、采样和 PPO 轮数")
+    parser.add_argument("--quick", action="store_true", help="快速版（课堂和 CI 用）：更少的提示词、采样、PPO 轮数和 RLOO/GRPO 步数")
     parser.add_argument("--impl", default="auto", help="DPO 用谁的 TODO：exercise、solution 或一个 .py 路径（同 train）")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="计算设备")
     parser.add_argument("--data", default=None, help="数据目录（默认 ./data）")
@@ -15,6 +15,7 @@ def configure(parser) -> None:
     parser.add_argument("--pretrain-steps", type=int, default=None, help="预训练步数（测试用）")
     parser.add_argument("--sft-steps", type=int, default=None, help="SFT 步数（测试用）")
     parser.add_argument("--ppo-iterations", type=int, default=None, help="PPO 的 rollout 轮数")
+    parser.add_argument("--online-steps", type=int, default=None, help="RLOO 和 GRPO 的优化步数")
     parser.add_argument("--reward-steps", type=int, default=None, help="奖励模型的训练步数")
     parser.add_argument("--eval-prompts", type=int, default=None, help="只用前 N 个留出提示词打分")
     parser.add_argument("--quiet", action="store_true", help="不显示进度条")
@@ -41,6 +42,8 @@ def run(args) -> int:
     config = config.quick() if args.quick else config
     if args.ppo_iterations is not None:
         config = replace(config, ppo=replace(config.ppo, iterations=args.ppo_iterations))
+    if args.online_steps is not None:
+        config = replace(config, online=replace(config.online, steps=args.online_steps))
     if args.reward_steps is not None:
         config = replace(config, reward=replace(config.reward, steps=args.reward_steps))
     if args.eval_prompts is not None:
@@ -66,4 +69,7 @@ def summary(result) -> str:
         setting = ",".join(f"{k}={v}" for k, v in p["setting"].items())
         lines.append(f"{p['method']:<10}{setting:<18}{p['seed']:>4}{p['judge_rate']:>12.1%}{p['judge_score']:>10.3f}"
                      f"{p['reward_model_score']:>+12.2f}{p['kl']:>8.2f}±{p['kl_se']:.2f}{p['seconds']:>7.0f}")
+    bounds = [f"n={p['setting']['n']} 时 {p['kl_bound']:.2f}" for p in result["points"] if p["method"] == "best_of_n"]
+    if bounds:
+        lines.append("best_of_n 的 KL 是从样本估计的（Beirami et al., 2024）；闭式上界 log N − (N−1)/N：" + "，".join(bounds))
     return "\n".join(lines)

@@ -1,13 +1,16 @@
-"""PPO 与 DPO，量出来：奖励–KL 前沿（DPO 论文图 2 的做法，在本课程的小模型和偏好世界上）。
+"""PPO、RLOO、GRPO 与 DPO，量出来：奖励–KL 前沿（DPO 论文图 2 的做法，在本课程的小模型和偏好世界上）。
 
 同一个 SFT 参考模型出发：
 - 奖励模型训练一次（Bradley–Terry，留出集准确率写进结果）；
 - DPO：几个 β，用所选实现的 TODO（与 `step5-rlhf train` 相同的训练循环）；
 - PPO：几个 KL 系数（ppo.py）；
-- best-of-N：参考模型采样 N 个回答，奖励模型挑分最高的；它离参考模型的 KL 有闭式解 log N − (N−1)/N。
-每个点都在留出提示词上用同样的方法打分：温度 1 采样若干回答，裁判的好回答率和平均 judge_score、
-奖励模型的平均分、KL(π‖π_ref) 的采样估计和标准误。裁判是这个世界的“真相”，奖励模型只是它的近似：
-奖励模型分数涨、裁判分数不涨，就是对奖励模型的过度优化。
+- RLOO、GRPO：TRL 的 RLOOTrainer / GRPOTrainer，几个 KL 系数（online.py）。RLOO 用同一个奖励模型；GRPO 默认用裁判的
+  judge_score 当规则奖励（GRPO 在可验证奖励上的用法），每个点的 `reward` 字段写明它优化的是什么；
+- best-of-N：参考模型采样 N 个回答，奖励模型挑分最高的。它离参考模型的 KL 最多是 log N − (N−1)/N（闭式的上界，
+  只在 N 个回答各不相同时取到）；这里按 Beirami et al. (2024) 的估计量，用奖励最高的那个回答在参考模型下的概率来估计。
+每个点都在留出提示词上用同样的方法打分：温度 1 采样若干回答（温度 1 就是模型自己的分布，KL 说的正是它），
+裁判的好回答率和平均 judge_score、奖励模型的平均分、KL(π‖π_ref) 的采样估计和标准误。裁判是这个世界的“真相”，
+奖励模型只是它的近似：奖励模型分数涨、裁判分数不涨，就是对奖励模型的过度优化。
 """
 
 import copy
@@ -26,14 +29,21 @@ from ..training.dpo import train_dpo
 from ..training.judge import judge_score, preferred_rate
 from ..training.run import Pipeline, quiet_session
 from ..training.impl import ImplementationError, probe
+from .online import METHODS as ONLINE, OnlineConfig, judge_reward, reward_from, train_online
 from .ppo import PPOConfig, train_ppo
 from .reward_model import (RewardConfig, bradley_terry_loss, build_reward_model, pair_accuracy, score_texts,
                            train_reward_model)
 
+# What each point optimised: the preference pairs themselves, the learned reward model, or the judge as a rule.
+REWARDS = {"preference_data": "偏好数据（没有奖励模型）", "reward_model": "奖励模型", "judge": "裁判（规则奖励）"}
+
 # What each method keeps in memory while it trains (the cost table of lesson 05).
 MODELS_IN_MEMORY = {
     "dpo": "1（策略模型；参考模型的 log 概率事先算好）",
-    "ppo": "3（带价值头的策略模型、参考模型、奖励模型）",
+    "ppo": "3（带价值头的策略模型、参考模型、奖励模型；独立价值模型时是 4）",
+    "rloo": "3（策略模型、参考模型、奖励模型；没有价值模型）",
+    "grpo": "3（策略模型、参考模型、奖励模型；没有价值模型）",
+    "grpo_judge": "2（策略模型、参考模型；奖励是裁判的规则，没有奖励模型和价值模型）",
     "best_of_n": "2（参考模型、奖励模型；不训练）",
 }
 
@@ -45,21 +55,44 @@ class CompareConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(out=None, progress=False))
     reward: RewardConfig = field(default_factory=RewardConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    online: OnlineConfig = field(default_factory=OnlineConfig)
     betas: tuple = (0.05, 0.1, 0.5)  # DPO
     kl_coefs: tuple = (0.1, 0.2, 0.4)  # PPO
-    best_of: tuple = (2, 4, 16)
-    spread_seeds: tuple = (1, 2)  # extra seeds for one DPO and one PPO setting (seed-to-seed spread)
+    online_betas: tuple = (0.05, 0.2, 1.0)  # RLOO and GRPO: TRL's beta, the KL coefficient
+    grpo_reward: str = "judge"  # GRPO's reward: the judge as a rule-based reward ("judge") or "reward_model"
+    best_of: tuple = (2, 4, 8, 16)
+    spread_seeds: tuple = (1, 2)  # extra seeds for one setting of each trained method (seed-to-seed spread)
     spread_beta: float = 0.1
     spread_kl_coef: float = 0.2
+    spread_online_beta: float = 0.2
     eval_prompts: int = None  # held-out prompts scored (None: all of eval.jsonl)
     samples: int = 4  # answers per prompt at temperature 1, for the judge, the reward model and the KL
-    max_new_tokens: int = 56
+    max_new_tokens: int = 48
     out: str = "runs/compare"
 
     def quick(self) -> "CompareConfig":
-        """The CI / notebook setting: fewer prompts and samples, shorter PPO, no seed spread."""
-        return replace(self, reward=replace(self.reward, steps=150), ppo=replace(self.ppo, iterations=30),
-                       best_of=(2, 4, 8), spread_seeds=(), eval_prompts=96, samples=2)
+        """The CI / notebook setting: 200 held-out prompts × 2 samples (a judge rate's standard error about 2 points),
+        shorter PPO / RLOO / GRPO, no seed spread: about 3 minutes on 2 cores."""
+        return replace(self, reward=replace(self.reward, steps=150), ppo=replace(self.ppo, iterations=25),
+                       online=replace(self.online, steps=40), best_of=(2, 4, 8), spread_seeds=(), eval_prompts=200,
+                       samples=2)
+
+
+def best_of_n_kl(n, top_logp) -> float:
+    """Beirami et al. (2024)'s estimate of KL(best-of-n ‖ reference) for one prompt.
+
+    ε = exp(top_logp) is the reference's probability of the answer the reward model ranks highest. That answer
+    wins whenever one of the n draws is it; the rest of the distribution is treated as spread out (no repeats).
+    The result is at most log n − (n−1)/n and equals it when ε → 0; a model that repeats its best answer
+    (large ε) is much closer to the reference than the closed form says.
+    """
+    eps = math.exp(min(top_logp, 0.0))
+    if eps >= 1 - 1e-12:
+        return 0.0
+    log_miss = n * math.log1p(-eps)  # log P(no draw is the best answer): then best-of-n over the rest
+    hit = -math.expm1(log_miss)  # P(some draw is the best answer), accurate when ε is tiny
+    rest = math.exp(log_miss) * (math.log(n) + (n - 1) * math.log1p(-eps) - (n - 1) / n)
+    return rest + (hit * (math.log(hit) - math.log(eps)) if hit > 0 else 0.0)
 
 
 class PeakRSS:
@@ -161,14 +194,15 @@ class Comparison:
                                                              repeated, tokens, self.device)
         return values
 
-    def _point(self, method, setting, seed, train):
+    def _point(self, method, setting, seed, train, reward="reward_model"):
         started = time.perf_counter()
         with PeakRSS() as memory:
             model, history = train()
         seconds = time.perf_counter() - started
         values = self.evaluate(model, seed=1000 + seed) if model is not None else history
-        point = {"method": method, "setting": setting, "seed": seed, **values, "seconds": seconds,
-                 "peak_rss_mb": memory.peak, "models_in_memory": MODELS_IN_MEMORY[method]}
+        models = MODELS_IN_MEMORY.get(f"{method}_{reward}", MODELS_IN_MEMORY[method])
+        point = {"method": method, "setting": setting, "seed": seed, "reward": reward, **values, "seconds": seconds,
+                 "peak_rss_mb": memory.peak, "models_in_memory": models}
         self.points.append(point)
         self.log(f"{method:9s} {json.dumps(setting)}：裁判好回答率 {point['judge_rate']:.1%}，"
                  f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}，{seconds:.0f} 秒")
@@ -180,7 +214,7 @@ class Comparison:
                                 self.tokenizer.pad_token_id, self.device, self.config.train.but(beta=beta, seed=seed))
             return policy.requires_grad_(False), history
 
-        self._point("dpo", {"beta": beta}, seed, train)
+        self._point("dpo", {"beta": beta}, seed, train, reward="preference_data")
 
     def ppo(self, kl_coef, seed=0):
         def train():
@@ -191,16 +225,39 @@ class Comparison:
 
         self._point("ppo", {"kl_coef": kl_coef}, seed, train)
 
+    def online(self, method, beta, seed=0):
+        reward = self.config.grpo_reward if method == "grpo" else "reward_model"
+        reward_fn = judge_reward if reward == "judge" else reward_from(self.rm, self.tokenizer, self.device)
+
+        def train():
+            policy = copy.deepcopy(self.reference).requires_grad_(True)
+            history = train_online(method, policy, self.reference, self.tokenizer, self.train_prompts, reward_fn,
+                                   self.device, replace(self.config.online, seed=seed), beta,
+                                   progress=self.config.train.progress)
+            return policy.requires_grad_(False), history
+
+        self._point(method, {"beta": beta}, seed, train, reward=reward)
+
     def best_of_n(self):
-        """All N at once: draw samples × max(N) answers per prompt, then pick within groups of N."""
+        """All N at once: draw samples × max(N) answers per prompt, then pick within groups of N.
+
+        The KL is Beirami et al.'s estimate from each prompt's best-ranked answer in the whole pool (its exact
+        probability under the reference); the closed form log N − (N−1)/N is kept as `kl_bound`.
+        """
         largest, count = max(self.config.best_of), self.config.samples
+        per_prompt = count * largest
         started = time.perf_counter()
         with PeakRSS() as memory:
-            repeated, texts, _ = _samples(self.reference, self.tokenizer, self.prompts, self.device, 2000,
-                                          count * largest, self.config.max_new_tokens)
+            repeated, texts, tokens = _samples(self.reference, self.tokenizer, self.prompts, self.device, 2000,
+                                               per_prompt, self.config.max_new_tokens)
             scores = score_texts(self.rm, self.tokenizer, repeated, texts, self.device)
+            top = [i * per_prompt + int(scores[i * per_prompt:(i + 1) * per_prompt].argmax())
+                   for i in range(len(self.prompts))]
+            top_logps = evaluate.answer_logps(self.impl, self.reference, self.tokenizer, self.prompts,
+                                              [tokens[i] for i in top], self.device).tolist()
+            repeats = 1 - sum(len(set(texts[i * per_prompt:(i + 1) * per_prompt])) for i in range(len(self.prompts))) \
+                / len(texts)
         shared = time.perf_counter() - started
-        per_prompt = count * largest
         for n in self.config.best_of:
             picked_prompts, picked = [], []
             for i, prompt in enumerate(self.prompts):
@@ -210,14 +267,17 @@ class Comparison:
                     picked_prompts.append(prompt)
                     picked.append(texts[best])
             values = _scores(picked_prompts, picked, self.rm, self.tokenizer, self.device)
-            values["kl"], values["kl_se"] = math.log(n) - (n - 1) / n, 0.0  # closed form
+            kls = torch.tensor([best_of_n_kl(n, lp) for lp in top_logps], dtype=torch.float64)
+            values["kl"], values["kl_se"] = kls.mean().item(), (kls.std().item() / len(kls) ** 0.5 if len(kls) > 1 else 0.0)
+            values["kl_bound"] = math.log(n) - (n - 1) / n  # closed form: equal only when the n draws never repeat
+            values["repeated_share"] = repeats  # of the reference's temperature-1 answers, how many were repeats
             # Its cost grows with N: the share of the shared sampling this N would have needed alone.
-            point = {"method": "best_of_n", "setting": {"n": n}, "seed": 0, **values,
+            point = {"method": "best_of_n", "setting": {"n": n}, "seed": 0, "reward": "reward_model", **values,
                      "seconds": shared * n / largest, "peak_rss_mb": memory.peak,
                      "models_in_memory": MODELS_IN_MEMORY["best_of_n"]}
             self.points.append(point)
             self.log(f"best_of_n {json.dumps({'n': n})}：裁判好回答率 {point['judge_rate']:.1%}，"
-                     f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}（闭式解）")
+                     f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}（上界 {point['kl_bound']:.2f}）")
 
     def run(self) -> dict:
         config = self.config
@@ -230,16 +290,22 @@ class Comparison:
             self.dpo(beta)
         for kl_coef in config.kl_coefs:
             self.ppo(kl_coef)
+        for method in ONLINE:
+            for beta in config.online_betas:
+                self.online(method, beta)
         self.best_of_n()
         for seed in config.spread_seeds:
             self.dpo(config.spread_beta, seed=seed)
             self.ppo(config.spread_kl_coef, seed=seed)
+            for method in ONLINE:
+                self.online(method, config.spread_online_beta, seed=seed)
         return {
             "reference": {k: reference[k] for k in ("judge_rate", "judge_score", "reward_model_score", "mean_length")},
             "reward_model": self.rm_info,
             "points": self.points,
             "settings": {"eval_prompts": len(self.prompts), "samples_per_prompt": config.samples, "temperature": 1.0,
-                         "dpo_steps": config.train.steps, "ppo": asdict(config.ppo), "reward": asdict(config.reward)},
+                         "dpo_steps": config.train.steps, "ppo": asdict(config.ppo), "online": asdict(config.online),
+                         "reward": asdict(config.reward), "grpo_reward": config.grpo_reward},
             "seconds": time.perf_counter() - started,
         }
 

@@ -173,18 +173,21 @@ def answer_lengths(examples, device) -> list:
     return [torch.tensor([len(e[key]) for e in examples], device=device) for key in ("chosen_ids", "rejected_ids")]
 
 
+def answer_logps(impl, model, tokenizer, prompts, token_lists, device):
+    """The model's sequence log-probability of each answer (token lists, eos included) to its prompt: a [N] tensor."""
+    examples = [{"prompt_ids": tokenizer(p)["input_ids"], "chosen_ids": ids, "rejected_ids": ids}
+                for p, ids in zip(prompts, token_lists, strict=True)]
+    logps, _ = sequence_logps(impl, model, examples, tokenizer.pad_token_id, device)
+    return logps
+
+
 def kl_estimate(impl, policy, reference, tokenizer, prompts, token_lists, device) -> tuple:
     """KL(π‖π_ref) 的蒙特卡洛估计与标准误：在策略自己的采样上，Σ_t [log π − log π_ref] 的平均。"""
-    examples = [
-        {"prompt_ids": tokenizer(p)["input_ids"], "chosen_ids": ids, "rejected_ids": ids}
-        for p, ids in zip(prompts, token_lists, strict=True)
-        if ids
-    ]
-    if not examples:
+    kept = [(p, ids) for p, ids in zip(prompts, token_lists, strict=True) if ids]
+    if not kept:
         return 0.0, 0.0
-    pad = tokenizer.pad_token_id
-    policy_logps, _ = sequence_logps(impl, policy, examples, pad, device)
-    ref_logps, _ = sequence_logps(impl, reference, examples, pad, device)
-    ratios = policy_logps - ref_logps
+    prompts, token_lists = [p for p, _ in kept], [ids for _, ids in kept]
+    ratios = (answer_logps(impl, policy, tokenizer, prompts, token_lists, device)
+              - answer_logps(impl, reference, tokenizer, prompts, token_lists, device))
     se = ratios.std().item() / len(ratios) ** 0.5 if len(ratios) > 1 else 0.0
     return ratios.mean().item(), se
