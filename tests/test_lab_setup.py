@@ -21,6 +21,8 @@ def test_student_setup_and_back(tmp_path, monkeypatch, capsys):
     server = json.loads((tmp_path / "jupyter" / "jupyter_server_config.json").read_text(encoding="utf-8"))
     assert server["ServerApp"]["jpserver_extensions"][lab_setup.FORMGRADER_SERVER] is False
     assert "nbgrader 的教师面板已关闭" in capsys.readouterr().out
+    news = tmp_path / "jupyter" / "lab" / "user-settings" / lab_setup.NOTIFICATION_PLUGIN
+    assert json.loads(news.read_text(encoding="utf-8"))["fetchNews"] == "false"  # no news prompt over the notebook
 
     assert main(["lab-setup", "--instructor", "--locale", "en"]) == 0
     page_config = json.loads((tmp_path / "jupyter" / "labconfig" / "page_config.json").read_text(encoding="utf-8"))

@@ -3,7 +3,8 @@
 It changes only the current user's Jupyter settings (~/.jupyter, or $JUPYTER_CONFIG_DIR):
 * the interface language zh_CN (needs jupyterlab-language-pack-zh-CN, in the notebooks extra);
 * nbgrader's Formgrader, Create Assignment and Course List panels off (Validate stays);
-* nbgrader's formgrader server extension off.
+* nbgrader's formgrader server extension off;
+* JupyterLab's "receive Jupyter news?" prompt answered no (it covers the notebook's corner in class).
 `--instructor` turns the nbgrader panels back on.
 """
 
@@ -15,6 +16,7 @@ INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-
                       "@jupyter/nbgrader:course-list")
 FORMGRADER_SERVER = "nbgrader.server_extensions.formgrader"
 TRANSLATION_PLUGIN = Path("@jupyterlab") / "translation-extension" / "plugin.jupyterlab-settings"
+NOTIFICATION_PLUGIN = Path("@jupyterlab") / "apputils-extension" / "notification.jupyterlab-settings"
 
 
 def configure(parser):
@@ -41,6 +43,10 @@ def _update_json(path: Path, change) -> Path:
 
 def set_locale(locale: str) -> Path:
     return _update_json(settings_dir() / TRANSLATION_PLUGIN, lambda settings: settings.update(locale=locale))
+
+
+def set_no_news() -> Path:
+    return _update_json(settings_dir() / NOTIFICATION_PLUGIN, lambda settings: settings.update(fetchNews="false"))
 
 
 def set_formgrader(enabled: bool) -> Path:
@@ -72,6 +78,7 @@ def run(args) -> int:
     print(f"界面语言设为 {args.locale}（{path}）；在 JupyterLab 里也可以用 Settings → Language 切换")
     set_instructor_panels(enabled=args.instructor)
     set_formgrader(enabled=args.instructor)
+    set_no_news()
     if args.instructor:
         print("nbgrader 的教师面板（Formgrader、Create Assignment、Course List）已打开")
     else:
