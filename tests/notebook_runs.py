@@ -200,8 +200,9 @@ def assert_notebook_run(nb, seconds, name, case):
             assert SKIP_MARK in everything and "奖励模型在留出偏好对上的准确率" not in everything
         else:
             assert ("用的是：你的代码" if case == "solution" else "用的是：参考答案") in everything
-            for text in ("奖励模型在留出偏好对上的准确率", "参考模型（SFT）", "best-of-N", "（闭式解）", "每个点的秒数",
-                         "训练时内存里的模型"):
+            for text in ("奖励模型在留出偏好对上的准确率", "参考模型（SFT）", "PPO", "RLOO", "GRPO", "best-of-N", "（估计；上界",
+                         "裁判（规则奖励）", "① 随机误差", "② 每种方法在 KL ≤ 2 内最好的点", "④ best-of-N 的 KL",
+                         "每个点的秒数", "训练时内存里的模型"):
                 assert text in everything, text
             graded = _outputs_text(_by_grade_id(nb)["dpo_gain"])
             assert "格式正确" in graded and "✅ 正确" in graded  # the hidden test, run on this run's frontier.json
