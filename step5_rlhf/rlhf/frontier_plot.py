@@ -6,13 +6,15 @@ best-of-N 画两次：实线是从采样估计的 KL，虚线是闭式的上界 
 
 from pathlib import Path
 
+from matplotlib.transforms import Bbox
+
 from ..plots import label, setup_chinese_font
 
 STYLE = {"dpo": ("DPO", "tab:blue", "o"), "ppo": ("PPO", "tab:red", "s"), "rloo": ("RLOO", "tab:purple", "D"),
          "grpo": ("GRPO", "tab:orange", "v"), "best_of_n": ("best-of-N", "tab:green", "^")}
 SHORT = {"beta": "β", "kl_coef": "β_KL", "n": "N"}
 # Where a label may go relative to its point (points), tried in this order until it overlaps nothing.
-OFFSETS = ((4, 4), (4, -10), (-30, 4), (-30, -10), (4, 12), (-30, 12), (4, -18), (-30, -18))
+OFFSETS = ((4, 4), (4, -10), (-30, 4), (-30, -10), (4, 12), (-30, 12), (4, -18), (-30, -18), (-48, 4), (-48, -10))
 
 
 def _setting_text(point) -> str:
@@ -20,14 +22,19 @@ def _setting_text(point) -> str:
 
 
 def _place_labels(fig, axis, labels):
-    """Annotate (text, x, y, color) so that no two labels overlap (greedy: each takes the first free offset)."""
+    """Annotate (text, x, y, color) so that no two labels overlap and none leaves the axes (greedy: each takes
+    the first free offset)."""
     renderer = fig.canvas.get_renderer()
-    taken = []
+    frame = axis.get_window_extent(renderer)
+    # the markers themselves are taken too: a label must not hide a neighbouring point
+    taken = [Bbox.from_extents(cx - 5, cy - 5, cx + 5, cy + 5)
+             for cx, cy in (axis.transData.transform((x, y)) for _, x, y, _ in labels)]
     for text, x, y, color in labels:
         for dx, dy in OFFSETS:
             note = axis.annotate(text, (x, y), fontsize=7, xytext=(dx, dy), textcoords="offset points", color=color)
             box = note.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in taken):
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in taken):
                 taken.append(box)
                 break
             note.remove()
