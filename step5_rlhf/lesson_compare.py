@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skipped, smoke_test
+from .rlhf.compare import METHOD_NAMES, REWARDS, setting_text
 
 RUN_DIR = Path("runs") / "compare"  # under the notebook's folder
 LESSON4_METRICS = Path("runs") / "notebook" / "metrics.json"  # lesson 4's run, when the student did it here
-METHOD_NAMES = {"dpo": "DPO", "ppo": "PPO", "rloo": "RLOO", "grpo": "GRPO", "best_of_n": "best-of-N"}
 
 
 def show_ppo_core():
@@ -33,7 +33,7 @@ def _smoke(config):
 
 def run(impl):
     """`step5-rlhf compare --quick`：奖励模型、DPO（你的 TODO）、PPO、RLOO、GRPO、best-of-N；返回 frontier.json 的内容。"""
-    from .rlhf.compare import REWARDS, CompareConfig, run_comparison
+    from .rlhf.compare import CompareConfig, run_comparison
     from .training.config import TrainConfig
 
     if autograding():  # nothing here is graded live: the graded number is read from the saved frontier.json
@@ -66,7 +66,6 @@ def show_frontier(result, folder=RUN_DIR):
 
 def show_points(result):
     """每个点一行：方法、设置、优化的奖励、裁判好回答率、裁判平均分、奖励模型分数、KL ± 标准误。"""
-    from .rlhf.compare import REWARDS
 
     if skipped(result):
         return
@@ -76,11 +75,10 @@ def show_points(result):
     for p in result["points"]:
         if p["seed"] != 0:
             continue
-        setting = ", ".join(f"{k} = {v}" for k, v in p["setting"].items())
         kl = f"{p['kl']:.2f} ± {p['kl_se']:.2f}"
         if p["method"] == "best_of_n":
             kl += f"（估计；上界 {p['kl_bound']:.2f}）"
-        rows.append((METHOD_NAMES[p["method"]], setting, REWARDS[p["reward"]], percent(p["judge_rate"]),
+        rows.append((METHOD_NAMES[p["method"]], setting_text(p["setting"]), REWARDS[p["reward"]], percent(p["judge_rate"]),
                      f"{p['judge_score']:.3f}", f"{p['reward_model_score']:+.2f}", kl))
     show_table(["方法", "设置", "优化的奖励", "裁判好回答率（温度 1）", "裁判平均分", "奖励模型分数", "KL(π‖π_ref)，nats"], rows)
     lesson4 = LESSON4_METRICS
@@ -150,8 +148,7 @@ def describe(result):
         gain = p["judge_rate"] - ref["judge_rate"]
         half = 1.96 * (_rate_se(p["judge_rate"], answers) ** 2 + ref_se ** 2) ** 0.5
         verdict = "高于参考模型" if gain > half else ("低于参考模型" if gain < -half else "和参考模型分不开")
-        setting = ", ".join(f"{k} = {v}" for k, v in p["setting"].items())
-        print(f"   {METHOD_NAMES[method]:9s}（{setting}，KL {p['kl']:.2f}）：{gain:+.1%} ± {half:.1%}，{verdict}")
+        print(f"   {METHOD_NAMES[method]:9s}（{setting_text(p['setting'])}，KL {p['kl']:.2f}）：{gain:+.1%} ± {half:.1%}，{verdict}")
     missing = [METHOD_NAMES[m] for m in METHOD_NAMES if m not in best and any(p["method"] == m for p in points)]
     if missing:
         print(f"   {'、'.join(missing)}：没有 KL ≤ {KL_BUDGET:g} 的点")
@@ -160,7 +157,7 @@ def describe(result):
                and p["judge_rate"] - ref["judge_rate"] <= 1.96 * (_rate_se(p["judge_rate"], answers) ** 2 + ref_se ** 2) ** 0.5]
     if flagged:
         print("③ 奖励模型分数涨得多、裁判好回答率却没有显著上升的点（对奖励模型的过度优化）：" + "；".join(
-            f"{METHOD_NAMES[p['method']]} {json.dumps(p['setting'])}（奖励模型分数 {p['reward_model_score']:+.2f}，"
+            f"{METHOD_NAMES[p['method']]}（{setting_text(p['setting'])}，奖励模型分数 {p['reward_model_score']:+.2f}，"
             f"好回答率 {percent(p['judge_rate'])}）" for p in flagged))
     else:
         print("③ 这次没有“奖励模型分数涨得多、裁判好回答率却没有显著上升”的点。")

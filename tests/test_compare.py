@@ -59,8 +59,8 @@ def test_summary_table_is_printed_in_chinese(frontier, capsys):
     text = summary(json.loads((frontier / "frontier.json").read_text(encoding="utf-8")))
     assert "奖励模型留出集准确率" in text and "裁判好回答率" in text
     rows = [line.split()[0] for line in text.splitlines()[2:] if line.split()[1:2] and "=" in line.split()[1]]
-    assert all(rows.count(method) == 3 for method in ("dpo", "ppo", "rloo", "grpo", "best_of_n")), rows
-    assert "best_of_n 的 KL 是从样本估计的" in text and "上界" in text
+    assert all(rows.count(method) == 3 for method in ("DPO", "PPO", "RLOO", "GRPO", "best-of-N")), rows
+    assert "best-of-N 的 KL 是从样本估计的" in text and "上界" in text
 
 
 def test_reward_model_uses_todo7_only_when_it_is_done(tmp_path):
@@ -131,5 +131,5 @@ def test_the_lesson_reads_the_frontier_from_the_numbers(capsys):
     assert "800 个温度 1 的回答" in text
     assert "DPO      （beta = 0.1，KL 1.00）：+15.0%" in text and "高于参考模型" in text  # the KL-3 point is out of budget
     assert "PPO      （kl_coef = 0.1，KL 1.50）：+1.0%" in text and "和参考模型分不开" in text
-    assert "③ 奖励模型分数涨得多、裁判好回答率却没有显著上升的点" in text and 'PPO {"kl_coef": 0.1}' in text
+    assert "③ 奖励模型分数涨得多、裁判好回答率却没有显著上升的点" in text and "PPO（kl_coef = 0.1，奖励模型分数 +2.00" in text
     assert "N = 4 估计 0.50（上界 0.64）" in text and "20% 是同一提示词下的重复" in text

@@ -61,15 +61,17 @@ def run(args) -> int:
 
 def summary(result) -> str:
     """一张中文小表：每个点的设置、裁判好回答率、奖励模型分数、KL、用时。"""
+    from ..rlhf.compare import METHOD_NAMES
+
     ref = result["reference"]
     lines = [f"奖励模型留出集准确率 {result['reward_model']['eval_accuracy']:.1%}；参考模型：裁判好回答率 "
              f"{ref['judge_rate']:.1%}，奖励模型分数 {ref['reward_model_score']:+.2f}",
              f"{'方法':<10}{'设置':<18}{'种子':>4}{'裁判好回答率':>10}{'裁判分数':>8}{'奖励模型分数':>10}{'KL':>12}{'秒':>7}"]
     for p in result["points"]:
         setting = ",".join(f"{k}={v}" for k, v in p["setting"].items())
-        lines.append(f"{p['method']:<10}{setting:<18}{p['seed']:>4}{p['judge_rate']:>12.1%}{p['judge_score']:>10.3f}"
+        lines.append(f"{METHOD_NAMES[p['method']]:<10}{setting:<18}{p['seed']:>4}{p['judge_rate']:>12.1%}{p['judge_score']:>10.3f}"
                      f"{p['reward_model_score']:>+12.2f}{p['kl']:>8.2f}±{p['kl_se']:.2f}{p['seconds']:>7.0f}")
     bounds = [f"n={p['setting']['n']} 时 {p['kl_bound']:.2f}" for p in result["points"] if p["method"] == "best_of_n"]
     if bounds:
-        lines.append("best_of_n 的 KL 是从样本估计的（Beirami et al., 2024）；闭式上界 log N − (N−1)/N：" + "，".join(bounds))
+        lines.append("best-of-N 的 KL 是从样本估计的（Beirami et al., 2024）；闭式上界 log N − (N−1)/N：" + "，".join(bounds))
     return "\n".join(lines)

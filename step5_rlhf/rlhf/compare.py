@@ -34,8 +34,14 @@ from .ppo import PPOConfig, train_ppo
 from .reward_model import (RewardConfig, bradley_terry_loss, build_reward_model, pair_accuracy, score_texts,
                            train_reward_model)
 
+METHOD_NAMES = {"dpo": "DPO", "ppo": "PPO", "rloo": "RLOO", "grpo": "GRPO", "best_of_n": "best-of-N"}
 # What each point optimised: the preference pairs themselves, the learned reward model, or the judge as a rule.
 REWARDS = {"preference_data": "偏好数据（没有奖励模型）", "reward_model": "奖励模型", "judge": "裁判（规则奖励）"}
+
+
+def setting_text(setting: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in setting.items())
+
 
 # What each method keeps in memory while it trains (the cost table of lesson 05).
 MODELS_IN_MEMORY = {
@@ -204,7 +210,7 @@ class Comparison:
         point = {"method": method, "setting": setting, "seed": seed, "reward": reward, **values, "seconds": seconds,
                  "peak_rss_mb": memory.peak, "models_in_memory": models}
         self.points.append(point)
-        self.log(f"{method:9s} {json.dumps(setting)}：裁判好回答率 {point['judge_rate']:.1%}，"
+        self.log(f"{METHOD_NAMES[method]}（{setting_text(setting)}）：裁判好回答率 {point['judge_rate']:.1%}，"
                  f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}，{seconds:.0f} 秒")
 
     def dpo(self, beta, seed=0):
@@ -276,7 +282,7 @@ class Comparison:
                      "seconds": shared * n / largest, "peak_rss_mb": memory.peak,
                      "models_in_memory": MODELS_IN_MEMORY["best_of_n"]}
             self.points.append(point)
-            self.log(f"best_of_n {json.dumps({'n': n})}：裁判好回答率 {point['judge_rate']:.1%}，"
+            self.log(f"best-of-N（n = {n}）：裁判好回答率 {point['judge_rate']:.1%}，"
                      f"奖励模型分数 {point['reward_model_score']:+.2f}，KL {point['kl']:.2f}（上界 {point['kl_bound']:.2f}）")
 
     def run(self) -> dict:

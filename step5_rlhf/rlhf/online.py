@@ -18,6 +18,8 @@ import warnings
 from dataclasses import dataclass
 
 import torch
+from tqdm.auto import tqdm
+from transformers import TrainerCallback
 
 from ..training.judge import judge_score
 from .reward_model import score_texts
@@ -61,6 +63,22 @@ def judge_reward(prompts, completions, **_):
     return [judge_score(prompt, completion) for prompt, completion in zip(prompts, completions, strict=True)]
 
 
+class _ProgressBar(TrainerCallback):
+    """A bar like PPO's, gone when the run ends (transformers' notebook bar leaves a bar and an empty loss table)."""
+
+    def __init__(self, name, progress):
+        self.name, self.progress = name, progress
+
+    def on_train_begin(self, args, state, control, **_):
+        self.bar = tqdm(total=state.max_steps, desc=self.name, disable=not self.progress, leave=False)
+
+    def on_step_end(self, args, state, control, **_):
+        self.bar.update(1)
+
+    def on_train_end(self, args, state, control, **_):
+        self.bar.close()
+
+
 def train_online(method, policy, reference, tokenizer, prompts, reward_fn, device, config: OnlineConfig, beta,
                  progress=False):
     """用 TRL 的 RLOO 或 GRPO 训练 policy（原地更新），返回 TRL 的日志（每 5 步一条：奖励、KL……）。"""
@@ -83,12 +101,12 @@ def train_online(method, policy, reference, tokenizer, prompts, reward_fn, devic
             num_generations=config.num_generations, num_iterations=config.num_iterations,
             max_completion_length=config.max_completion_length,
             temperature=config.temperature, lr_scheduler_type="constant", logging_steps=5, report_to="none",
-            save_strategy="no", seed=config.seed, use_cpu=device.type == "cpu", disable_tqdm=not progress,
+            save_strategy="no", seed=config.seed, use_cpu=device.type == "cpu", disable_tqdm=True,
             bf16=False, **({"scale_rewards": config.scale_rewards} if method == "grpo" else {}))
         trainer = Trainer(model=policy, reward_funcs=reward_fn, args=args,
                           train_dataset=Dataset.from_dict({"prompt": list(prompts)}), processing_class=tokenizer)
-        if not progress:  # without a progress bar, transformers prints every log line instead
-            trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(PrinterCallback)  # with transformers' bar off, it would print every log line
+        trainer.add_callback(_ProgressBar(method.upper(), progress))
         started = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - started
