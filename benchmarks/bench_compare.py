@@ -24,9 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from step5_rlhf.commands.compare import summary
-
-METHODS = ("dpo", "ppo", "rloo", "grpo", "best_of_n")
-KL_BUDGET = 2.0
+from step5_rlhf.rlhf.compare import KL_BUDGET, METHOD_NAMES, best_within_kl, rate_se
 
 
 def run(out, quick, seed):
@@ -39,18 +37,13 @@ def run(out, quick, seed):
 
 def headline(result) -> dict:
     """Each method's best seed-0 point within the KL budget: {method: (judge-rate gain over the reference, point)}."""
-    reference, best = result["reference"]["judge_rate"], {}
-    for method in METHODS:
-        points = [p for p in result["points"] if p["method"] == method and p["seed"] == 0 and p["kl"] <= KL_BUDGET]
-        if points:
-            top = max(points, key=lambda p: p["judge_rate"])
-            best[method] = (top["judge_rate"] - reference, top)
-    return best
+    reference = result["reference"]["judge_rate"]
+    return {method: (p["judge_rate"] - reference, p) for method, p in best_within_kl(result).items()}
 
 
 def costs(result):
     lines = ["每种方法的成本（每个点：训练用时，不含留出集上的打分；best-of-N 是生成 N 个回答并打分的用时）："]
-    for method in METHODS:
+    for method in METHOD_NAMES:
         points = [p for p in result["points"] if p["method"] == method]
         lines.append(f"  {method:9s} 平均 {statistics.mean(p['seconds'] for p in points):.1f} 秒，峰值内存 "
                      f"{max(p['peak_rss_mb'] for p in points):.0f} MB，内存里的模型 {points[0]['models_in_memory']}")
@@ -69,7 +62,7 @@ def seed_table(results) -> str:
     """Mean ± standard deviation over seeds of each method's best gain within the KL budget."""
     lines = [f"各方法在 KL ≤ {KL_BUDGET} 内最好的点，比参考模型高多少（{len(results)} 个种子）：",
              "  参考模型的裁判好回答率：" + "，".join(f"{r['reference']['judge_rate']:.1%}" for r in results)]
-    for method in METHODS:
+    for method in METHOD_NAMES:
         gains = [headline(r).get(method) for r in results]
         shown = "，".join("—" if g is None else f"{g[0]:+.1%}（{json.dumps(g[1]['setting'])}，KL {g[1]['kl']:.2f}）"
                          for g in gains)
@@ -116,7 +109,7 @@ def ablation():
         comparison.reward_model()
         reference = comparison.evaluate(comparison.reference, seed=999)
         n = len(comparison.prompts) * config.samples
-        se = (reference["judge_rate"] * (1 - reference["judge_rate"]) / n) ** 0.5
+        se = rate_se(reference["judge_rate"], n)
         print(f"\n== PPO 消融（--quick 的设置，一次只改一项；{len(comparison.prompts)} 个留出提示词 × {config.samples} 个采样，"
               f"一个好回答率的标准误约 {se:.1%}）==")
         print(f"参考模型：裁判好回答率 {reference['judge_rate']:.1%}，奖励模型分数 {reference['reward_model_score']:+.2f}")

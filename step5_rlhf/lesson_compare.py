@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .notebook_support import SMOKE_NOTE, autograding, percent, show_table, skipped, smoke_test
-from .rlhf.compare import METHOD_NAMES, REWARDS, setting_text
+from .rlhf.compare import KL_BUDGET, METHOD_NAMES, REWARDS, best_within_kl, rate_se, setting_text
 
 RUN_DIR = Path("runs") / "compare"  # under the notebook's folder
 LESSON4_METRICS = Path("runs") / "notebook" / "metrics.json"  # lesson 4's run, when the student did it here
@@ -66,7 +66,6 @@ def show_frontier(result, folder=RUN_DIR):
 
 def show_points(result):
     """每个点一行：方法、设置、优化的奖励、裁判好回答率、裁判平均分、奖励模型分数、KL ± 标准误。"""
-
     if skipped(result):
         return
     ref = result["reference"]
@@ -81,11 +80,10 @@ def show_points(result):
         rows.append((METHOD_NAMES[p["method"]], setting_text(p["setting"]), REWARDS[p["reward"]], percent(p["judge_rate"]),
                      f"{p['judge_score']:.3f}", f"{p['reward_model_score']:+.2f}", kl))
     show_table(["方法", "设置", "优化的奖励", "裁判好回答率（温度 1）", "裁判平均分", "奖励模型分数", "KL(π‖π_ref)，nats"], rows)
-    lesson4 = LESSON4_METRICS
-    if lesson4.is_file():  # the other definition, side by side: lesson 4's run in this folder
-        rate = json.loads(lesson4.read_text(encoding="utf-8")).get("eval.judge_rate_reference")
+    if LESSON4_METRICS.is_file():  # the other definition, side by side: lesson 4's run in this folder
+        rate = json.loads(LESSON4_METRICS.read_text(encoding="utf-8")).get("eval.judge_rate_reference")
         if rate is not None:
-            print(f"对照：第 4 课那次运行（{lesson4}）里，参考模型按第 4 课的定义（贪心 + 低温采样）的裁判好回答率是 "
+            print(f"对照：第 4 课那次运行（{LESSON4_METRICS}）里，参考模型按第 4 课的定义（贪心 + 低温采样）的裁判好回答率是 "
                   f"{percent(rate)}；这里按温度 1 采样是 {percent(ref['judge_rate'])}。")
 
 
@@ -121,32 +119,25 @@ def _seed_spread(points) -> str:
     return f"{percent(mean)} ± {std:.1%}（{len(rates)} 个种子）"
 
 
-KL_BUDGET = 2.0  # nats: "at a similar distance from the reference" when reading the frontier
-
-
-def _rate_se(rate, answers) -> float:
-    return (rate * (1 - rate) / answers) ** 0.5
-
-
 def describe(result):
     """把这次运行的前沿读成几句话，数全部来自 result：随机误差有多大、每种方法在 KL ≤ 2 内最好的点、
     奖励模型分数涨而裁判不涨的点、best-of-N 的 KL 估计与上界。"""
     if skipped(result):
         return
     ref, answers = result["reference"], result["settings"]["eval_prompts"] * result["settings"]["samples_per_prompt"]
-    ref_se = _rate_se(ref["judge_rate"], answers)
+    ref_se = rate_se(ref["judge_rate"], answers)
+
+    def half_width(rate):  # of the 95% interval of (rate − the reference's rate)
+        return 1.96 * (rate_se(rate, answers) ** 2 + ref_se ** 2) ** 0.5
+
     print(f"① 随机误差：每个点在 {answers} 个温度 1 的回答上打分；参考模型的裁判好回答率 {percent(ref['judge_rate'])}，"
-          f"标准误约 {ref_se:.1%}。两个点的差要超过约 {1.96 * 2 ** 0.5 * ref_se:.1%} 才在 95% 的意义上算数。")
+          f"标准误约 {ref_se:.1%}。两个点的差要超过约 {half_width(ref['judge_rate']):.1%} 才在 95% 的意义上算数。")
     points = [p for p in result["points"] if p["seed"] == 0]
-    best = {}
-    for method, name in METHOD_NAMES.items():
-        inside = [p for p in points if p["method"] == method and p["kl"] <= KL_BUDGET]
-        if inside:
-            best[method] = max(inside, key=lambda p: p["judge_rate"])
+    best = best_within_kl(result)
     print(f"② 每种方法在 KL ≤ {KL_BUDGET:g} 内最好的点（比参考模型高多少，± 是这个差的 95% 区间的半宽）：")
     for method, p in sorted(best.items(), key=lambda item: -item[1]["judge_rate"]):
         gain = p["judge_rate"] - ref["judge_rate"]
-        half = 1.96 * (_rate_se(p["judge_rate"], answers) ** 2 + ref_se ** 2) ** 0.5
+        half = half_width(p["judge_rate"])
         verdict = "高于参考模型" if gain > half else ("低于参考模型" if gain < -half else "和参考模型分不开")
         print(f"   {METHOD_NAMES[method]:9s}（{setting_text(p['setting'])}，KL {p['kl']:.2f}）：{gain:+.1%} ± {half:.1%}，{verdict}")
     missing = [METHOD_NAMES[m] for m in METHOD_NAMES if m not in best and any(p["method"] == m for p in points)]
@@ -154,7 +145,7 @@ def describe(result):
         print(f"   {'、'.join(missing)}：没有 KL ≤ {KL_BUDGET:g} 的点")
     rm_gains = [p["reward_model_score"] - ref["reward_model_score"] for p in points]
     flagged = [p for p, rm in zip(points, rm_gains) if rm >= max(rm_gains) / 2 and rm > 0
-               and p["judge_rate"] - ref["judge_rate"] <= 1.96 * (_rate_se(p["judge_rate"], answers) ** 2 + ref_se ** 2) ** 0.5]
+               and p["judge_rate"] - ref["judge_rate"] <= half_width(p["judge_rate"])]
     if flagged:
         print("③ 奖励模型分数涨得多、裁判好回答率却没有显著上升的点（对奖励模型的过度优化）：" + "；".join(
             f"{METHOD_NAMES[p['method']]}（{setting_text(p['setting'])}，奖励模型分数 {p['reward_model_score']:+.2f}，"

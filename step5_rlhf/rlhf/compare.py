@@ -43,6 +43,24 @@ def setting_text(setting: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in setting.items())
 
 
+KL_BUDGET = 2.0  # nats: "at a similar distance from the reference" when reading the frontier
+
+
+def best_within_kl(result: dict, budget: float = KL_BUDGET) -> dict:
+    """Each method's seed-0 point with the highest judge rate among those with KL ≤ budget: {method: point}."""
+    best = {}
+    for method in METHOD_NAMES:
+        inside = [p for p in result["points"] if p["method"] == method and p["seed"] == 0 and p["kl"] <= budget]
+        if inside:
+            best[method] = max(inside, key=lambda p: p["judge_rate"])
+    return best
+
+
+def rate_se(rate: float, answers: int) -> float:
+    """The standard error of a pass rate measured on `answers` independent answers."""
+    return (rate * (1 - rate) / answers) ** 0.5
+
+
 # What each method keeps in memory while it trains (the cost table of lesson 05).
 MODELS_IN_MEMORY = {
     "dpo": "1（策略模型；参考模型的 log 概率事先算好）",
@@ -274,7 +292,7 @@ class Comparison:
                     picked.append(texts[best])
             values = _scores(picked_prompts, picked, self.rm, self.tokenizer, self.device)
             kls = torch.tensor([best_of_n_kl(n, lp) for lp in top_logps], dtype=torch.float64)
-            values["kl"], values["kl_se"] = kls.mean().item(), (kls.std().item() / len(kls) ** 0.5 if len(kls) > 1 else 0.0)
+            values["kl"], values["kl_se"] = evaluate.mean_and_se(kls)
             values["kl_bound"] = math.log(n) - (n - 1) / n  # closed form: equal only when the n draws never repeat
             values["repeated_share"] = repeats  # of the reference's temperature-1 answers, how many were repeats
             # Its cost grows with N: the share of the shared sampling this N would have needed alone.

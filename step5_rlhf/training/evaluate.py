@@ -181,6 +181,12 @@ def answer_logps(impl, model, tokenizer, prompts, token_lists, device):
     return logps
 
 
+def mean_and_se(values) -> tuple:
+    """A 1-D tensor's mean and the standard error of that mean (0 for a single value)."""
+    se = values.std().item() / len(values) ** 0.5 if len(values) > 1 else 0.0
+    return values.mean().item(), se
+
+
 def kl_estimate(impl, policy, reference, tokenizer, prompts, token_lists, device) -> tuple:
     """KL(π‖π_ref) 的蒙特卡洛估计与标准误：在策略自己的采样上，Σ_t [log π − log π_ref] 的平均。"""
     kept = [(p, ids) for p, ids in zip(prompts, token_lists, strict=True) if ids]
@@ -189,5 +195,4 @@ def kl_estimate(impl, policy, reference, tokenizer, prompts, token_lists, device
     prompts, token_lists = [p for p, _ in kept], [ids for _, ids in kept]
     ratios = (answer_logps(impl, policy, tokenizer, prompts, token_lists, device)
               - answer_logps(impl, reference, tokenizer, prompts, token_lists, device))
-    se = ratios.std().item() / len(ratios) ** 0.5 if len(ratios) > 1 else 0.0
-    return ratios.mean().item(), se
+    return mean_and_se(ratios)
